@@ -1,0 +1,487 @@
+"""`SpaceClient`: the async client for one Gradio app (a Space or any Gradio server).
+
+One aiohttp session (lazy; closed by `aclose()` / `async with`), `/config` discovery cached,
+endpoints resolved by api_name, uploads deduplicated by content hash, `submit()` → `Job`.
+No network in the constructor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+
+from . import errors, protocol
+from .auth import ZeroGPUIdentity
+from .config import Endpoint, SpaceConfig, parse_config
+from .job import Job, TextOf
+from .media import Media
+from .secret import Secret
+from .transport import Timeouts, Transport
+
+DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
+#: Bound on cleanup work (server-side cancels) when the client closes.
+CLOSE_GRACE = 5.0
+
+
+class SpaceClient:
+    """Client for one Space.
+
+    target: a Space id (`owner/name`, reached at its `*.hf.space` host) or a base URL
+    (http/https, with or without a path prefix). `space_id` names the Space whose ZeroGPU
+    identity to use when `target` is a URL (a duplicate, a proxy, or the replica).
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        space_id: str | None = None,
+        hf_token: Any = None,
+        hub_url: str | None = None,
+        timeout: Timeouts | float | None = None,
+        max_retries: int = 3,
+        session: aiohttp.ClientSession | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
+        max_quota_wait: float = 0.0,
+    ) -> None:
+        target = target.strip()
+        if protocol.is_space_id(target):
+            self.base_url = "https://" + protocol.space_host(target)
+            self.space_id: str | None = space_id or target
+        else:
+            parts = urlsplit(target)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise errors.InvalidInputError(
+                    f"endpoint must be a Space id ('owner/name') or an http(s) URL: {target!r}"
+                )
+            self.base_url = target.rstrip("/")
+            self.space_id = space_id
+        if space_id is not None:
+            protocol.space_host(space_id)  # validates the id
+        self.transport = Transport(
+            timeouts=Timeouts.of(timeout), max_retries=max_retries, session=session
+        )
+        token = Secret.coerce(hf_token)
+        self.identity = ZeroGPUIdentity(
+            self.space_id or "local/app", token if self.space_id else None, hub_url
+        )
+        self.headers = dict(headers or {})
+        self.max_download_bytes = max_download_bytes
+        self.max_quota_wait = max_quota_wait
+        self._config: SpaceConfig | None = None
+        self._config_lock: asyncio.Lock | None = None
+        self._uploads: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def __repr__(self) -> str:
+        who = "token" if not self.identity.anonymous else "anonymous"
+        return f"SpaceClient({self.space_id or self.base_url!r}, url={self.base_url!r}, {who})"
+
+    async def __aenter__(self) -> SpaceClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Finish pending server-side cancels (bounded) and close the HTTP session."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=CLOSE_GRACE)
+            for task in self._background:
+                task.cancel()
+        await self.transport.aclose()
+
+    # -- discovery ------------------------------------------------------------
+
+    async def config(self, *, refresh: bool = False) -> SpaceConfig:
+        """The app's `/config`, fetched once and cached."""
+        if self._config is not None and not refresh:
+            return self._config
+        if self._config_lock is None:
+            self._config_lock = asyncio.Lock()
+        stale = self._config
+        async with self._config_lock:
+            if self._config is not None and self._config is not stale:
+                return self._config  # someone refreshed it while we waited
+            reply = await self.transport.request(
+                "GET", f"{self.base_url}/config", headers=self._space_headers()
+            )
+            if reply.status in (401, 403):
+                raise errors.AuthError(
+                    f"the Space refused access (HTTP {reply.status}); a private Space needs an "
+                    "HF token with access to it (HF_TOKEN).",
+                    space=self.space_id,
+                )
+            if reply.status == 404:
+                raise errors.ServerError(
+                    f"no Gradio app at {self.base_url} (HTTP 404 on /config); check the endpoint "
+                    "or Space id. A sleeping Space wakes when visited on the Hub.",
+                    space=self.space_id,
+                    status=404,
+                )
+            if reply.status != 200:
+                raise _status_error(reply.status, "reading the app's config", self.space_id)
+            self._config = parse_config(reply.json(), self.space_id)
+            return self._config
+
+    async def endpoint(self, name: str | int, *, fallback: int | None = None) -> Endpoint:
+        """Resolve an endpoint by api_name (with or without '/') or fn_index."""
+        config = await self.config()
+        found = config.find(name)
+        if found is None and fallback is not None:
+            found = config.find(fallback)
+        if found is None:
+            available = config.api_names
+            raise errors.EndpointNotFoundError(
+                f"the app has no endpoint {name!r}; available api_names: "
+                f"{', '.join('/' + a for a in available) or '(none)'}",
+                space=self.space_id,
+                available=available,
+            )
+        return found
+
+    # -- files ----------------------------------------------------------------
+
+    async def upload(self, media: Media) -> dict[str, Any]:
+        """Upload once per content hash and return the FileData to pass as an input.
+        URL media are not uploaded: the Space fetches them itself."""
+        if media.url is not None:
+            return protocol.file_data(media.url, orig_name=media.name, mime_type=media.mime_type)
+        key = media.digest()
+        future = self._uploads.get(key)
+        if future is None or (future.done() and future.exception() is not None):
+            future = asyncio.get_running_loop().create_future()
+            self._uploads[key] = future
+            try:
+                future.set_result(await self._upload(media))
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: waiters get it, no "never retrieved" noise
+                del self._uploads[key]
+                raise
+        return dict(await asyncio.shield(future))
+
+    async def _upload(self, media: Media) -> dict[str, Any]:
+        config = await self.config()
+        url = f"{self.base_url}{config.api_prefix}/upload?upload_id={secrets.token_hex(6)}"
+        with contextlib.ExitStack() as stack:
+            form = aiohttp.FormData()
+            body: Any = media.data if media.data is not None else stack.enter_context(_open(media))
+            form.add_field(
+                "files",
+                body,
+                filename=media.filename,
+                content_type=media.mime_type or "application/octet-stream",
+            )
+            try:
+                reply = await self.transport.request(
+                    "POST", url, data=form, headers=self._space_headers(), retry=False
+                )
+            except errors.SpaceTimeoutError as exc:
+                raise errors.UploadError(
+                    f"upload timed out: {exc.message}", space=self.space_id
+                ) from exc
+        if reply.status == 413:
+            raise errors.UploadError(
+                f"the Space refused the upload as too large ({media.size} bytes, HTTP 413); "
+                "send a smaller file.",
+                space=self.space_id,
+            )
+        paths = reply.json()
+        if reply.status != 200 or not isinstance(paths, list) or not paths:
+            raise errors.UploadError(
+                f"upload failed (HTTP {reply.status}): {reply.body[:200]!r}", space=self.space_id
+            )
+        return protocol.file_data(
+            str(paths[0]), orig_name=media.filename, size=media.size, mime_type=media.mime_type
+        )
+
+    def file_url(self, value: Any) -> str:
+        """The download URL of an output FileData (or a server path / URL string)."""
+        path = value.get("path") if isinstance(value, dict) else value
+        url = value.get("url") if isinstance(value, dict) else None
+        if isinstance(path, str) and path.startswith(("http://", "https://")):
+            return path
+        if isinstance(path, str) and path:
+            prefix = self._config.api_prefix if self._config else "/gradio_api"
+            return f"{self.base_url}{prefix}/file={quote(path)}"
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            return url
+        raise errors.ProtocolError(f"output is not a file: {value!r:.120}", space=self.space_id)
+
+    async def download(self, value: Any, *, max_bytes: int | None = None) -> bytes:
+        """Download an output file into memory, refusing more than `max_bytes`."""
+        cap = self.max_download_bytes if max_bytes is None else max_bytes
+        url = self.file_url(value)
+        resp = await self.transport.open(
+            "GET",
+            url,
+            headers=self._space_headers(),
+            trusted_host=self.base_url,
+            timeout=self.transport.client_timeout(total=self.transport.timeouts.total),
+        )
+        try:
+            if resp.status != 200:
+                raise errors.DownloadError(
+                    f"download of an output file failed (HTTP {resp.status})", space=self.space_id
+                )
+            if resp.content_length is not None and resp.content_length > cap:
+                raise errors.DownloadError(
+                    f"output file is {resp.content_length} bytes, over the {cap}-byte cap "
+                    "(raise max_download_bytes to accept it)",
+                    space=self.space_id,
+                )
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.content.iter_chunked(1 << 16):
+                size += len(chunk)
+                if size > cap:
+                    raise errors.DownloadError(
+                        f"output file exceeds the {cap}-byte cap (raise max_download_bytes)",
+                        space=self.space_id,
+                    )
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except asyncio.TimeoutError as exc:
+            raise errors.DownloadError(
+                "output file download timed out", space=self.space_id
+            ) from exc
+        finally:
+            resp.close()
+
+    # -- calls ----------------------------------------------------------------
+
+    async def submit(
+        self,
+        endpoint: str | int | Endpoint,
+        data: Sequence[Any],
+        *,
+        text_of: TextOf | None = None,
+        fallback_fn_index: int | None = None,
+    ) -> Job:
+        """Join the queue for `endpoint` (api_name or fn_index) and return the `Job`.
+
+        Retries joins answered 429/502/503/504 or failing to connect. Raises typed errors.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.transport.timeouts.total
+        resolved = (
+            endpoint
+            if not isinstance(endpoint, (str, int))
+            else await self.endpoint(endpoint, fallback=fallback_fn_index)
+        )
+        job = Job(
+            self,
+            resolved,
+            list(data),
+            session_hash=_session_hash(),
+            event_id="",
+            joined_at=loop.time(),
+            deadline=deadline,
+            text_of=text_of,
+            rejoin=self._rejoin,
+        )
+        await self._join(job, name=endpoint if isinstance(endpoint, (str, int)) else None)
+        return job
+
+    async def run(self, endpoint: str | int, data: Sequence[Any], **kwargs: Any) -> list[Any]:
+        """Submit and wait for the outputs (queued), or call directly (unqueued functions)."""
+        ep = await self.endpoint(endpoint)
+        if not ep.queued:
+            return await self.predict(ep, data)
+        job = await self.submit(ep, data, **kwargs)
+        return await job.result()
+
+    async def predict(
+        self, endpoint: str | int | Endpoint, data: Sequence[Any], *, fallback: int | None = None
+    ) -> list[Any]:
+        """Call an unqueued function through `run/predict` (answers in the response)."""
+        ep = (
+            endpoint
+            if not isinstance(endpoint, (str, int))
+            else await self.endpoint(endpoint, fallback=fallback)
+        )
+        config = await self.config()
+        body = {
+            "data": list(data),
+            "fn_index": ep.fn_index,
+            "trigger_id": ep.trigger_id,
+            "event_data": None,
+            "session_hash": _session_hash(),
+        }
+        reply = await self.transport.request(
+            "POST",
+            f"{self.base_url}{config.api_prefix}/run/predict",
+            json=body,
+            headers={**self._space_headers(), **await self.identity.headers(self.transport)},
+        )
+        answer = reply.json()
+        if (
+            reply.status == 200
+            and isinstance(answer, dict)
+            and isinstance(answer.get("data"), list)
+        ):
+            return list(answer["data"])
+        if isinstance(answer, dict) and "error" in answer:
+            raise protocol.error_from_output(answer, self.space_id)
+        raise _status_error(reply.status, "calling the function", self.space_id)
+
+    async def _join(self, job: Job, *, name: str | int | None) -> None:
+        config = await self.config()
+        for attempt in (1, 2):
+            payload = {
+                "data": job.data,
+                "fn_index": job.endpoint.fn_index,
+                "session_hash": job.session_hash,
+                "trigger_id": job.endpoint.trigger_id,
+                "event_data": None,
+            }
+            headers = {**self._space_headers(), **await self.identity.headers(self.transport)}
+            reply = await self.transport.request(
+                "POST",
+                f"{self.base_url}{config.api_prefix}/queue/join",
+                json=payload,
+                headers=headers,
+                deadline=job.deadline,
+            )
+            answer = reply.json()
+            if (
+                reply.status == 200
+                and isinstance(answer, dict)
+                and isinstance(answer.get("event_id"), str)
+            ):
+                job.event_id = answer["event_id"]
+                job._joined_at = asyncio.get_running_loop().time()
+                return
+            if attempt == 1 and reply.status in (400, 404, 422, 500) and name is not None:
+                # The Space may have changed (fn_index moved): refresh the config once.
+                fresh = await self.config(refresh=True)
+                moved = fresh.find(name)
+                if moved is not None and moved != job.endpoint:
+                    job.endpoint = moved
+                    config = fresh
+                    continue
+            raise _join_error(reply.status, answer, reply.retry_after, self.space_id)
+
+    async def _rejoin(self, job: Job) -> None:
+        job.session_hash = _session_hash()
+        await self._join(job, name=job.endpoint.api_name)
+
+    async def _open_stream(self, job: Job) -> aiohttp.ClientResponse:
+        config = self._config or await self.config()
+        remaining = max(0.001, job.deadline - asyncio.get_running_loop().time())
+        url = f"{self.base_url}{config.api_prefix}/queue/data?session_hash={job.session_hash}"
+        resp = await self.transport.open(
+            "GET",
+            url,
+            headers=self._space_headers(),
+            timeout=self.transport.client_timeout(total=remaining),
+        )
+        if resp.status != 200:
+            resp.close()
+            if resp.status == 404:
+                raise errors.SessionLostError(
+                    "the Space does not know our session (HTTP 404 on queue/data)",
+                    space=self.space_id,
+                )
+            raise _status_error(resp.status, "opening the event stream", self.space_id)
+        return resp
+
+    async def _cancel_on_server(self, job: Job) -> None:
+        if not job.event_id:
+            return
+        config = self._config or await self.config()
+        body = {
+            "session_hash": job.session_hash,
+            "fn_index": job.endpoint.fn_index,
+            "event_id": job.event_id,
+        }
+        with contextlib.suppress(errors.SpaceError, aiohttp.ClientError, asyncio.TimeoutError):
+            await self.transport.request(
+                "POST",
+                f"{self.base_url}{config.api_prefix}/cancel",
+                json=body,
+                headers=self._space_headers(),
+                retry=False,
+            )
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any] | Awaitable[Any]) -> None:
+        """Run cleanup in the background; `aclose()` waits for it (bounded)."""
+        try:
+            task = asyncio.ensure_future(coro)
+        except RuntimeError:  # no running loop (interpreter shutdown): nothing to do
+            if asyncio.iscoroutine(coro):
+                coro.close()
+            return
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _space_headers(self) -> dict[str, str]:
+        """Headers for requests to the Space. The raw HF token goes only to a real
+        `*.hf.space` host (private Spaces need it); everywhere else only the JWT."""
+        headers = dict(self.headers)
+        token = self.identity.hf_token
+        host = urlsplit(self.base_url).hostname or ""
+        if (
+            token is not None
+            and host.endswith(".hf.space")
+            and self.base_url.startswith("https://")
+        ):
+            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+        return headers
+
+
+def _session_hash() -> str:
+    return secrets.token_hex(6)
+
+
+def _open(media: Media) -> Any:
+    assert media.path is not None
+    return media.path.open("rb")
+
+
+def _status_error(status: int, what: str, space: str | None) -> errors.SpaceError:
+    if status in (401, 403):
+        return errors.AuthError(f"access denied (HTTP {status}) {what}", space=space)
+    if status == 429:
+        return errors.RateLimitError(f"rate limited (HTTP 429) {what}; retry later", space=space)
+    return errors.ServerError(
+        f"the Space answered HTTP {status} {what}; it may be restarting or broken — retry later",
+        space=space,
+        status=status,
+    )
+
+
+def _join_error(
+    status: int, answer: Any, retry_after: float | None, space: str | None
+) -> errors.SpaceError:
+    detail = answer.get("detail") if isinstance(answer, dict) else None
+    detail_text = protocol.strip_html(str(detail)) if detail else ""
+    if status == 503:
+        return errors.QueueFullError(
+            f"the Space's queue is full ({detail_text or 'HTTP 503'}) and stayed full through "
+            "the retries. ZeroGPU Spaces queue one job at a time: retry in a minute, raise "
+            "max_retries, or duplicate the Space.",
+            space=space,
+        )
+    if status == 429:
+        return errors.RateLimitError(
+            f"the Space rate-limited the request (HTTP 429) {detail_text}; retry later.",
+            space=space,
+            retry_after=retry_after,
+        )
+    if status == 422:
+        return errors.ServerError(
+            f"the Space rejected the inputs (HTTP 422): {detail_text[:300]}. The Space's API may "
+            "have changed; check the endpoint's parameters.",
+            space=space,
+            status=422,
+        )
+    return _status_error(status, "joining the queue", space)

@@ -1,0 +1,327 @@
+"""`Job`: one queued call. Iterate it for typed events; `await job.result()` for the outputs.
+
+Leaving the `async for` early, `await job.cancel()`, or cancelling the task that reads it
+cancels the job on the server and closes the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from . import errors, protocol
+from .events import Completed, Event, Log, Partial, Progress, Queued, Started, TextDelta
+
+if TYPE_CHECKING:
+    from .client import SpaceClient
+    from .config import Endpoint
+
+log = logging.getLogger("hfspaces")
+
+TextOf = Callable[[list[Any]], "str | None"]
+
+try:  # orjson parses event payloads several times faster when it is installed
+    import orjson
+
+    _loads: Callable[[str], Any] = orjson.loads
+except ImportError:  # pragma: no cover
+    import json
+
+    _loads = json.loads
+
+
+def first_text_output(outputs: list[Any]) -> str | None:
+    """Default text extractor: the first output, when it is a string (a Textbox)."""
+    return outputs[0] if outputs and isinstance(outputs[0], str) else None
+
+
+class Job:
+    """A call that has joined a Space's queue. Created by `SpaceClient.submit`."""
+
+    def __init__(
+        self,
+        client: SpaceClient,
+        endpoint: Endpoint,
+        data: list[Any],
+        *,
+        session_hash: str,
+        event_id: str,
+        joined_at: float,
+        deadline: float,
+        text_of: TextOf | None,
+        rejoin: Callable[[Job], Awaitable[None]],
+    ) -> None:
+        self.client = client
+        self.endpoint = endpoint
+        self.data = data
+        self.session_hash = session_hash
+        self.event_id = event_id
+        self.deadline = deadline
+        self._joined_at = joined_at
+        self._text_of = text_of or first_text_output
+        self._rejoin = rejoin
+        self._iterated = False
+        self._done = False
+        self._cancelled = False
+        self._outcome: Completed | BaseException | None = None
+        self._response: aiohttp.ClientResponse | None = None
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else "cancelled" if self._cancelled else "running"
+        return f"<Job {self.endpoint.api_name or self.endpoint.fn_index} {self.event_id} {state}>"
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    # -- consuming ------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        if self._iterated:
+            raise RuntimeError("a Job's events can be iterated once; use `await job.result()`")
+        self._iterated = True
+        return self._events()
+
+    async def result(self) -> list[Any]:
+        """The final outputs. Consumes the events if nobody iterated them."""
+        if not self._iterated:
+            async with contextlib.aclosing(self.__aiter__()) as events:  # type: ignore[type-var]
+                async for _ in events:
+                    pass
+        outcome = self._outcome
+        if isinstance(outcome, Completed):
+            return outcome.outputs
+        if isinstance(outcome, BaseException):
+            raise outcome
+        raise errors.CancelledJobError(
+            "the job was cancelled before it produced a result", space=self.client.space_id
+        )
+
+    async def cancel(self) -> None:
+        """Cancel on the server (queued or running) and close the stream. Idempotent."""
+        if self._done or self._cancelled:
+            return
+        self._cancelled = True
+        self._close_stream()
+        await self.client._cancel_on_server(self)
+
+    # -- the stream -----------------------------------------------------------
+
+    async def _events(self) -> AsyncIterator[Event]:
+        refreshed = False
+        quota_waited = 0.0
+        try:
+            while True:
+                try:
+                    async for event in self._stream_once():
+                        yield event
+                    return
+                except errors.ZeroGPUTokenExpiredError:
+                    if refreshed:
+                        raise
+                    refreshed = True  # one refresh and one retry, no loop
+                    self.client.identity.invalidate()
+                except errors.GPUQuotaExceededError as exc:
+                    wait = exc.retry_after.total_seconds() if exc.retry_after else None
+                    budget = self.client.max_quota_wait - quota_waited
+                    if wait is None or wait > budget or self._remaining() <= wait:
+                        raise
+                    log.info("ZeroGPU quota exceeded; waiting %.0f s as allowed", wait)
+                    quota_waited += wait
+                    await asyncio.sleep(wait)
+                await self._rejoin(self)
+        except BaseException as exc:
+            if self._outcome is None and not isinstance(exc, GeneratorExit):
+                self._outcome = exc if isinstance(exc, Exception) else None
+            raise
+        finally:
+            if not self._done and not self._cancelled:
+                # Left early (break, task cancelled, error): stop the job on the server too.
+                self._cancelled = True
+                self._close_stream()
+                self.client._spawn(self.client._cancel_on_server(self))
+
+    def _remaining(self) -> float:
+        return self.deadline - asyncio.get_running_loop().time()
+
+    def _close_stream(self) -> None:
+        if self._response is not None:
+            self._response.close()
+            self._response = None
+
+    async def _stream_once(self) -> AsyncIterator[Event]:
+        client = self.client
+        space = client.space_id
+        loop = asyncio.get_running_loop()
+        try:
+            resp = await client._open_stream(self)
+        except asyncio.TimeoutError as exc:
+            raise self._timeout_error("opening the event stream") from exc
+        self._response = resp
+        decoder = protocol.SSEDecoder()
+        outputs: list[Any] | None = None
+        emitted = ""
+        started_at: float | None = None
+        got_output = False
+        try:
+            while True:
+                try:
+                    chunk = await resp.content.readany()
+                except asyncio.TimeoutError as exc:
+                    raise self._timeout_error("waiting for the Space") from exc
+                except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+                    if self._cancelled:
+                        return
+                    raise self._cut_error(got_output) from exc
+                payloads = decoder.feed(chunk) if chunk else decoder.flush()
+                for payload in payloads:
+                    body = _parse(payload, space)
+                    msg = body.get("msg")
+                    event_id = body.get("event_id")
+                    if event_id is not None and event_id != self.event_id:
+                        continue  # not ours (a shared session); never happens with our hashes
+                    if msg == "process_generating":
+                        output = body.get("output")
+                        if body.get("success") is False or not isinstance(output, dict):
+                            raise protocol.error_from_output(output, space)
+                        data = output.get("data")
+                        if not isinstance(data, list):
+                            raise errors.ProtocolError("generating event without data", space=space)
+                        if outputs is None:
+                            outputs = data
+                        else:
+                            if len(data) != len(outputs):
+                                raise errors.ProtocolError("diff has the wrong arity", space=space)
+                            for i, diff in enumerate(data):
+                                outputs[i] = protocol.apply_diff_in_place(outputs[i], diff)
+                        got_output = True
+                        yield Partial(outputs)
+                        text = _safe_text(self._text_of, outputs)
+                        if (
+                            text is not None
+                            and len(text) > len(emitted)
+                            and text.startswith(emitted)
+                        ):
+                            yield TextDelta(text[len(emitted) :])
+                            emitted = text
+                    elif msg == "estimation":
+                        yield Queued(
+                            protocol._int(body.get("rank")),
+                            protocol._int(body.get("queue_size")),
+                            protocol._num(body.get("rank_eta")),
+                        )
+                    elif msg == "process_starts":
+                        started_at = loop.time()
+                        yield Started(protocol._num(body.get("eta")))
+                    elif msg == "progress":
+                        units = protocol.progress_units(body)
+                        if units:
+                            u = units[-1]
+                            yield Progress(
+                                u.get("desc") if isinstance(u.get("desc"), str) else None,
+                                protocol._num(u.get("index")),
+                                protocol._num(u.get("length")),
+                                u.get("unit") if isinstance(u.get("unit"), str) else None,
+                                protocol._num(u.get("progress")),
+                            )
+                    elif msg == "log":
+                        yield Log(
+                            str(body.get("level") or "info"),
+                            protocol.strip_html(str(body.get("log") or "")),
+                            body.get("title") if isinstance(body.get("title"), str) else None,
+                        )
+                    elif msg == "process_completed":
+                        output = body.get("output")
+                        if body.get("success") is False or (
+                            isinstance(output, dict) and "error" in output
+                        ):
+                            raise protocol.error_from_output(output, space)
+                        if not isinstance(output, dict) or "data" not in output:
+                            self._cancelled = True  # `output: {}`: cancelled on the server
+                            return
+                        data = output["data"]
+                        if not isinstance(data, list):
+                            raise errors.ProtocolError("completion without data", space=space)
+                        text = _safe_text(self._text_of, data)
+                        if (
+                            text is not None
+                            and len(text) > len(emitted)
+                            and text.startswith(emitted)
+                        ):
+                            yield TextDelta(text[len(emitted) :])
+                        now = loop.time()
+                        completed = Completed(
+                            data,
+                            duration=now - started_at if started_at is not None else None,
+                            queue_wait=(started_at or now) - self._joined_at,
+                            event_id=self.event_id,
+                        )
+                        self._outcome = completed
+                        self._done = True
+                        yield completed
+                        return
+                    elif msg == "unexpected_error":
+                        lost = " (session not found)" if body.get("session_not_found") else ""
+                        raise errors.SessionLostError(
+                            f"the Space dropped the session{lost}: "
+                            f"{protocol.strip_html(str(body.get('message') or ''))}. The Space may "
+                            "have restarted; submit the job again.",
+                            space=space,
+                        )
+                    elif msg == "close_stream":
+                        raise self._cut_error(got_output, "the Space closed the stream")
+                    elif msg == "queue_full":
+                        raise errors.QueueFullError("the Space's queue is full", space=space)
+                    elif msg not in protocol.KNOWN_MESSAGES:
+                        log.debug("ignoring unknown message %r", msg)
+                if not chunk:
+                    if self._cancelled:
+                        return
+                    raise self._cut_error(got_output)
+        finally:
+            self._close_stream()
+
+    def _timeout_error(self, what: str) -> errors.SpaceTimeoutError:
+        timeouts = self.client.transport.timeouts
+        if self._remaining() <= 0:
+            msg = f"the job ran past its {timeouts.total:g} s deadline while {what}"
+        else:
+            msg = f"no data from the Space for {timeouts.idle:g} s while {what} (stalled stream)"
+        return errors.SpaceTimeoutError(
+            msg + "; the job was cancelled. Raise `timeout` for slow Spaces.",
+            space=self.client.space_id,
+        )
+
+    def _cut_error(
+        self, got_output: bool, why: str = "the stream was cut"
+    ) -> errors.SessionLostError:
+        tail = (
+            " after partial output; the answer is incomplete and was not returned"
+            if got_output
+            else " before any output"
+        )
+        return errors.SessionLostError(
+            f"{why}{tail}. Submit the job again.", space=self.client.space_id
+        )
+
+
+def _parse(payload: str, space: str | None) -> dict[str, Any]:
+    try:
+        body = _loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise errors.ProtocolError(f"malformed event: {payload[:200]!r}", space=space) from exc
+    if not isinstance(body, dict):
+        raise errors.ProtocolError(f"event is not a JSON object: {payload[:200]!r}", space=space)
+    return body
+
+
+def _safe_text(text_of: TextOf, outputs: list[Any]) -> str | None:
+    try:
+        return text_of(outputs)
+    except (LookupError, TypeError, AttributeError):
+        return None

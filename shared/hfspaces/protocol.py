@@ -1,0 +1,357 @@
+"""The Gradio queue wire format (sse_v3), pure: no I/O here.
+
+- `SSEDecoder` turns body chunks into `data:` payloads (the WHATWG event-stream rules,
+  https://html.spec.whatwg.org/multipage/server-sent-events.html, reduced to what Gradio
+  sends: `data:` lines separated by blank lines).
+- `parse_message` validates one payload into a `Message`.
+- `apply_diff` applies streaming edits exactly as gradio's client does.
+- `error_from_output` maps a failed completion to a typed error.
+- `space_host`/`file_data` build what requests need.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from . import errors
+
+# ---------------------------------------------------------------------------
+# Space ids and URLs
+
+
+def space_host(space_id: str) -> str:
+    """`owner/name` → the Space's `*.hf.space` host, by the Hub's rule."""
+    if space_id.count("/") != 1 or not all(space_id.split("/")):
+        raise errors.InvalidInputError(f"not a Space id (expected 'owner/name'): {space_id!r}")
+    return re.sub(r"[/._]", "-", space_id.lower()) + ".hf.space"
+
+
+def is_space_id(target: str) -> bool:
+    return "://" not in target and re.fullmatch(r"[\w.\-]+/[\w.\-]+", target) is not None
+
+
+# ---------------------------------------------------------------------------
+# SSE decoding
+
+
+class SSEDecoder:
+    """Incremental decoder: feed bytes, get complete `data` payloads (str) back."""
+
+    __slots__ = ("_buffer", "_data", "_max_line")
+
+    def __init__(self, max_line: int = 64 * 1024 * 1024) -> None:
+        self._buffer = b""
+        self._data: list[str] = []
+        self._max_line = max_line
+
+    def feed(self, chunk: bytes) -> list[str]:
+        buffer = self._buffer + chunk if self._buffer else chunk
+        out: list[str] = []
+        start = 0
+        while True:
+            nl = buffer.find(b"\n", start)
+            if nl < 0:
+                break
+            line = buffer[start:nl]
+            start = nl + 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            self._line(line, out)
+        self._buffer = buffer[start:]
+        if len(self._buffer) > self._max_line:
+            raise errors.ProtocolError("server-sent event line exceeds the size limit")
+        return out
+
+    def flush(self) -> list[str]:
+        """End of body: a last event not followed by a blank line still counts."""
+        out: list[str] = []
+        if self._buffer:
+            self._line(self._buffer.rstrip(b"\r"), out)
+            self._buffer = b""
+        self._line(b"", out)
+        return out
+
+    def _line(self, line: bytes, out: list[str]) -> None:
+        if not line:
+            if self._data:
+                out.append("\n".join(self._data))
+                self._data = []
+            return
+        if line.startswith(b":"):
+            return  # comment / keep-alive
+        name, _, value = line.partition(b":")
+        if value.startswith(b" "):
+            value = value[1:]
+        if name == b"data":
+            try:
+                self._data.append(value.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise errors.ProtocolError("server-sent event is not valid UTF-8") from exc
+        # `event:`, `id:`, `retry:` are not used by the queue protocol: ignore them.
+
+
+# ---------------------------------------------------------------------------
+# Messages
+
+KNOWN_MESSAGES = frozenset(
+    {
+        "estimation",
+        "process_starts",
+        "progress",
+        "log",
+        "process_generating",
+        "process_completed",
+        "heartbeat",
+        "close_stream",
+        "unexpected_error",
+        "send_hash",
+        "send_data",
+        "queue_full",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    msg: str
+    event_id: str | None
+    body: dict[str, Any]
+
+
+def parse_message(payload: str) -> Message:
+    """Parse one `data:` payload. Raises `ProtocolError` on anything malformed."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise errors.ProtocolError(f"malformed event from the Space: {payload[:200]!r}") from exc
+    if not isinstance(body, dict):
+        raise errors.ProtocolError(f"event is not a JSON object: {payload[:200]!r}")
+    msg = body.get("msg")
+    if not isinstance(msg, str):
+        raise errors.ProtocolError(f"event has no 'msg' field: {payload[:200]!r}")
+    event_id = body.get("event_id")
+    if event_id is not None and not isinstance(event_id, str):
+        raise errors.ProtocolError(f"event_id is not a string: {payload[:200]!r}")
+    return Message(msg=msg, event_id=event_id, body=body)
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# ---------------------------------------------------------------------------
+# Diffs
+
+
+def apply_diff(value: Any, diff: Any) -> Any:
+    """Apply a list of `[op, path, value]` edits to `value` and return the new value.
+
+    Mirrors gradio's `apply_diff` (gradio_client/utils.py). The input is not mutated.
+    """
+    return apply_diff_in_place(copy.deepcopy(value), diff)
+
+
+def apply_diff_in_place(value: Any, diff: Any) -> Any:
+    """`apply_diff` that may mutate `value` (the client owns its parsed outputs)."""
+    if not isinstance(diff, list):
+        raise errors.ProtocolError(f"diff is not a list: {diff!r:.200}")
+    for edit in diff:
+        if not (isinstance(edit, (list, tuple)) and len(edit) == 3 and isinstance(edit[1], list)):
+            raise errors.ProtocolError(f"malformed diff edit: {edit!r:.200}")
+        action, path, edit_value = edit
+        value = _apply_edit(value, path, action, edit_value)
+    return value
+
+
+def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
+    if not path:
+        if action == "replace":
+            return value
+        if action == "append":
+            try:
+                return target + value
+            except TypeError as exc:
+                raise errors.ProtocolError(
+                    f"cannot append {value!r:.80} to {target!r:.80}"
+                ) from exc
+        raise errors.ProtocolError(f"unsupported diff action at the root: {action!r}")
+    parent = target
+    try:
+        for key in path[:-1]:
+            parent = parent[key]
+        last = path[-1]
+        if action == "replace":
+            parent[last] = value
+        elif action == "append":
+            parent[last] += value
+        elif action == "add":
+            if isinstance(parent, list):
+                parent.insert(last, value)
+            else:
+                parent[last] = value
+        elif action == "delete":
+            if isinstance(parent, list):
+                del parent[last]
+            else:
+                parent.pop(last)
+        else:
+            raise errors.ProtocolError(f"unknown diff action: {action!r:.80}")
+    except errors.ProtocolError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise errors.ProtocolError(f"diff path {path!r:.120} does not fit the value") from exc
+    return target
+
+
+def appended_text(before: Any, after: Any) -> str | None:
+    """The text added between two values of a streamed string, or None if not an append."""
+    if isinstance(before, str) and isinstance(after, str) and after.startswith(before):
+        return after[len(before) :]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Errors inside completions
+
+_TAG = re.compile(r"<[^>]+>")
+_WAIT = re.compile(r"(?:try again in|retry in)\s+(?:(\d+):)?(\d{1,2}):(\d{2})", re.I)
+
+
+def strip_html(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(_TAG.sub("", text))).strip()
+
+
+def parse_wait(text: str) -> timedelta | None:
+    """'Try again in 0:09:48' → timedelta(minutes=9, seconds=48)."""
+    match = _WAIT.search(text)
+    if not match:
+        return None
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def error_from_output(output: Any, space: str | None) -> errors.SpaceError:
+    """Map the `output` of a `process_completed` with `success: false` to a typed error."""
+    output = output if isinstance(output, dict) else {}
+    raw = output.get("error")
+    title = output.get("title") if isinstance(output.get("title"), str) else None
+    if raw is None:
+        return errors.AppError(
+            "the Space's function failed and the Space hides its error messages "
+            "(error: null; the Space runs with show_error=False). Check the input, or "
+            "run the Space locally or duplicate it to see the error.",
+            space=space,
+            title=title,
+        )
+    text = strip_html(str(raw))
+    probe = f"{title or ''} {text}".lower()
+    if "quota" in probe and ("exceeded" in probe or "runs limit" in probe):
+        wait = parse_wait(text)
+        hint = f" Try again in {wait}." if wait and "try again" not in text.lower() else ""
+        advice = (
+            ""
+            if "token" in text.lower()
+            else " Sign in with an HF token (HF_TOKEN) for more quota."
+        )
+        return errors.GPUQuotaExceededError(
+            f"ZeroGPU quota exceeded: {text}{hint}{advice}",
+            space=space,
+            title=title,
+            retry_after=wait,
+        )
+    if "runs limit" in probe:
+        return errors.GPUQuotaExceededError(
+            f"ZeroGPU runs limit reached: {text}", space=space, title=title
+        )
+    if "expired zerogpu proxy token" in probe:
+        return errors.ZeroGPUTokenExpiredError(
+            f"ZeroGPU token expired: {text}", space=space, title=title
+        )
+    if "gpu limit" in probe or "no gpu was available" in probe or "queue timeout" in probe:
+        return errors.GPUUnavailableError(
+            f"no GPU available: {text}. The Space is busy; try again in a minute.",
+            space=space,
+            title=title,
+        )
+    if (title and "worker error" in title.lower()) or "gpu task aborted" in probe:
+        return errors.GPUWorkerError(
+            f"ZeroGPU worker failed ({title or 'error'}): {text}. This is often caused by an "
+            "input the Space cannot handle (e.g. a missing image).",
+            space=space,
+            title=title,
+        )
+    prefix = f"{title}: " if title and title.lower() != "error" else ""
+    return errors.AppError(f"the Space reported an error: {prefix}{text}", space=space, title=title)
+
+
+# ---------------------------------------------------------------------------
+# Payloads
+
+
+def file_data(
+    path: str,
+    *,
+    orig_name: str | None = None,
+    size: int | None = None,
+    mime_type: str | None = None,
+) -> dict[str, Any]:
+    """A FileData input value for a server path (from upload) or an http(s) URL."""
+    return {
+        "path": path,
+        "url": None,
+        "orig_name": orig_name,
+        "size": size,
+        "mime_type": mime_type,
+        "is_stream": False,
+        "meta": {"_type": "gradio.FileData"},
+    }
+
+
+def is_file_data(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("path"), str)
+        and (
+            (
+                isinstance(value.get("meta"), dict)
+                and value["meta"].get("_type") == "gradio.FileData"
+            )
+            or "url" in value
+        )
+    )
+
+
+def progress_units(body: dict[str, Any]) -> list[dict[str, Any]]:
+    data = body.get("progress_data")
+    return [u for u in data if isinstance(u, dict)] if isinstance(data, list) else []
+
+
+__all__ = [
+    "KNOWN_MESSAGES",
+    "Message",
+    "SSEDecoder",
+    "_int",
+    "_num",
+    "appended_text",
+    "apply_diff",
+    "apply_diff_in_place",
+    "error_from_output",
+    "file_data",
+    "is_file_data",
+    "is_space_id",
+    "parse_message",
+    "parse_wait",
+    "progress_units",
+    "space_host",
+    "strip_html",
+]

@@ -1,0 +1,157 @@
+"""`SpaceModel`: a registry model bound to an endpoint — the neutral layer both framework
+wrappers call. Validates input before any request, streams events, applies stop
+sequences, and keeps one `SpaceClient` per event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from .client import SpaceClient
+from .conversation import Conversation
+from .errors import InvalidInputError
+from .events import Event, TextDelta
+from .generation import Generation, GenerationParams
+from .models import ModelSpec, get_model
+from .secret import Secret
+from .spaces import adapter_for
+from .stops import StopScanner
+from .transport import Timeouts
+
+#: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=http://..."`
+ENDPOINTS_ENV = "HFSPACES_ENDPOINTS"
+
+EndpointSetting = str | Mapping[str, str] | None
+
+
+def resolve_endpoint(spec: ModelSpec, endpoint: EndpointSetting) -> str:
+    """Where to reach the model's Space: an explicit endpoint, a per-Space / per-model
+    mapping, the `HFSPACES_ENDPOINTS` environment variable, or the Space id itself."""
+    if isinstance(endpoint, str) and endpoint.strip():
+        return endpoint.strip()
+    mapping: Mapping[str, str] = endpoint if isinstance(endpoint, Mapping) else endpoints_from_env()
+    for key in (spec.id, spec.space, spec.space.lower()):
+        if key in mapping:
+            return mapping[key]
+    return spec.space
+
+
+def endpoints_from_env() -> dict[str, str]:
+    raw = os.environ.get(ENDPOINTS_ENV, "")
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+class SpaceModel:
+    """One model of the registry on one endpoint.
+
+    >>> model = SpaceModel("phi-4-multimodal", endpoint="http://127.0.0.1:7860/...")
+    >>> async for event in model.stream([Message.user("hi")]): ...
+    """
+
+    def __init__(
+        self,
+        model: str | ModelSpec,
+        *,
+        endpoint: EndpointSetting = None,
+        hf_token: Any = None,
+        hub_url: str | None = None,
+        timeout: Timeouts | float | None = None,
+        max_retries: int = 3,
+        max_quota_wait: float = 0.0,
+        download_images: bool = True,
+    ) -> None:
+        self.spec = get_model(model)
+        self.endpoint = resolve_endpoint(self.spec, endpoint)
+        self.adapter = adapter_for(self.spec)
+        self.adapter.download = download_images
+        self._client_kwargs: dict[str, Any] = {
+            "space_id": self.spec.space,
+            "hf_token": Secret.coerce(hf_token),
+            "hub_url": hub_url,
+            "timeout": Timeouts.of(timeout),
+            "max_retries": max_retries,
+            "max_quota_wait": max_quota_wait,
+        }
+        SpaceClient(self.endpoint, **self._client_kwargs)  # validate the settings now
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __repr__(self) -> str:
+        return f"SpaceModel({self.spec.id!r}, endpoint={self.endpoint!r})"
+
+    @property
+    def client(self) -> SpaceClient:
+        """The client for the running event loop (sessions are bound to one loop)."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = SpaceClient(self.endpoint, **self._client_kwargs)
+        return client
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
+        """Raise `InvalidInputError` for input the model cannot take. No network."""
+        self.adapter.validate(conversation, params or GenerationParams())
+
+    async def stream(
+        self, conversation: Conversation, params: GenerationParams | None = None
+    ) -> AsyncIterator[Event | Generation]:
+        """Yield queue/progress/log events and text deltas, then the `Generation`.
+
+        Stop sequences are applied here: text is held back until it cannot start a stop
+        sequence, and when one appears the job is cancelled and the answer truncated."""
+        params = params or GenerationParams()
+        self.validate(conversation, params)
+        scanner = StopScanner(params.stop)
+        events = self.adapter.run(self.client, conversation, params)
+        try:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    text = scanner.feed(event.text)
+                    if text:
+                        yield TextDelta(text)
+                    if scanner.stopped and self.spec.streams_tokens:
+                        break  # leaving the job's iteration cancels it on the server
+                elif isinstance(event, Generation):
+                    tail = scanner.flush()
+                    if tail:
+                        yield TextDelta(tail)
+                    if scanner.stopped:
+                        event = replace(event, text=scanner.text, finish_reason="stop_sequence")
+                    yield event
+                    return
+                else:
+                    yield event
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+        if scanner.stopped:
+            yield Generation(
+                model=self.spec.id,
+                space=self.spec.space,
+                text=scanner.text,
+                finish_reason="stop_sequence",
+                endpoint=self.endpoint,
+            )
+
+    async def generate(
+        self, conversation: Conversation, params: GenerationParams | None = None
+    ) -> Generation:
+        """Run to completion and return the `Generation`."""
+        result: Generation | None = None
+        async for event in self.stream(conversation, params):
+            if isinstance(event, Generation):
+                result = event
+        if result is None:  # pragma: no cover - stream always ends with one or raises
+            raise InvalidInputError("no result")
+        return result

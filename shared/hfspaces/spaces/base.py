@@ -1,0 +1,79 @@
+"""What every Space adapter does: validate before any request, then prepare and read."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..client import SpaceClient
+from ..conversation import AudioPart, Conversation, ImagePart, TextPart
+from ..errors import InvalidInputError, UnsupportedInputError
+from ..events import Event
+from ..generation import Generation, GenerationParams
+from ..models import ModelSpec
+
+
+class Adapter:
+    """Base adapter. Subclasses implement `run`; `validate` is shared."""
+
+    #: Download output files (images) into memory, or return their URLs only.
+    download: bool = True
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+
+    def validate(self, conversation: Conversation, params: GenerationParams) -> None:
+        """Raise an `InvalidInputError` subclass for anything the Space cannot take."""
+        spec = self.spec
+        if not conversation:
+            raise InvalidInputError("the conversation is empty: send at least one message")
+        unsupported = params.set_fields() - spec.parameters
+        if unsupported:
+            raise UnsupportedInputError(
+                f"{spec.id} does not take {', '.join(sorted(unsupported))}: the Space exposes "
+                f"{', '.join(sorted(spec.parameters)) or 'no sampling parameters'}"
+            )
+        images = 0
+        for message in conversation:
+            for part in message.parts:
+                if isinstance(part, ImagePart):
+                    if "image" not in spec.inputs:
+                        raise UnsupportedInputError(f"{spec.id} does not accept images")
+                    part.media.require("image")
+                    images += 1
+                elif isinstance(part, AudioPart):
+                    if "audio" not in spec.inputs:
+                        raise UnsupportedInputError(
+                            f"{spec.id} does not accept audio; use phi-4-multimodal"
+                        )
+                    part.media.require("audio")
+                elif not isinstance(part, TextPart):
+                    raise UnsupportedInputError(f"{spec.id} cannot take {type(part).__name__}")
+        if spec.requires_image and images == 0:
+            raise UnsupportedInputError(
+                f"{spec.id} answers questions about an image: attach an image to the message "
+                "(the Space fails without one)"
+            )
+        _check_range(params.temperature, "temperature", 0.0, 1.0)
+        _check_range(params.top_p, "top_p", 0.0, 1.0)
+        _check_range(params.guidance, "guidance", 1.0, 10.0)
+        if params.num_images is not None and not 1 <= params.num_images <= 5:
+            raise InvalidInputError("num_images must be between 1 and 5 (the Space draws 5)")
+        if params.seed is not None and not 0 <= params.seed < 2**31:
+            raise InvalidInputError("seed must be between 0 and 2**31-1")
+
+    def run(
+        self, client: SpaceClient, conversation: Conversation, params: GenerationParams
+    ) -> AsyncIterator[Event | Generation]:
+        """Yield the job's events, then one `Generation` last."""
+        raise NotImplementedError
+
+
+def _check_range(value: float | None, name: str, low: float, high: float) -> None:
+    if value is not None and not low <= value <= high:
+        raise InvalidInputError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
+
+
+def default(params: GenerationParams, spec: ModelSpec, name: str) -> Any:
+    value = getattr(params, name)
+    return spec.defaults.get(name) if value is None else value

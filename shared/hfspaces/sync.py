@@ -1,0 +1,101 @@
+"""Run the async core from sync code — also from inside a running event loop (notebooks).
+
+All sync calls share one background event loop in a daemon thread, so sessions and
+cached state live in one loop, and a caller's own loop is never re-entered or blocked
+by nested-loop hacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+_closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+
+
+def background_loop() -> asyncio.AbstractEventLoop:
+    global _loop, _thread
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+            _thread = threading.Thread(target=_loop.run_forever, name="hfspaces-sync", daemon=True)
+            _thread.start()
+        return _loop
+
+
+def on_shutdown(closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Register an async cleanup to run in the background loop at interpreter exit."""
+    _closers.append(closer)
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to completion in the background loop and return its result.
+    KeyboardInterrupt in the caller cancels it there."""
+    future = asyncio.run_coroutine_threadsafe(coro, background_loop())
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
+
+
+def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+    """Iterate an async iterator from sync code, one item at a time. Closing the sync
+    iterator early (break) closes the async one, which cancels its job."""
+    loop = background_loop()
+    try:
+        while True:
+            future = asyncio.run_coroutine_threadsafe(_anext(agen), loop)
+            try:
+                done, item = future.result()
+            except BaseException:
+                future.cancel()
+                raise
+            if done:
+                return
+            yield item
+    finally:
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None and not loop.is_closed():
+            with _suppress():
+                asyncio.run_coroutine_threadsafe(aclose(), loop).result(timeout=10)
+
+
+async def _anext(agen: AsyncIterator[T]) -> tuple[bool, Any]:
+    try:
+        return False, await agen.__anext__()
+    except StopAsyncIteration:
+        return True, None
+
+
+class _suppress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return exc[0] is not None and issubclass(
+            exc[0], (Exception, concurrent.futures.CancelledError)
+        )  # type: ignore[arg-type]
+
+
+@atexit.register
+def _shutdown() -> None:
+    loop = _loop
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return
+
+    async def close_all() -> None:
+        await asyncio.gather(*(c() for c in _closers), return_exceptions=True)
+
+    with _suppress():
+        asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)

@@ -1,0 +1,335 @@
+"""The one place where HTTP happens: an aiohttp session (lazy), bounded timeouts, retries
+with backoff and `Retry-After`, and redirects that never carry credentials to another host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from . import errors
+
+log = logging.getLogger("hfspaces")
+
+#: Answers that mean "not now" for a request the server did not act on.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Headers that identify the user; dropped on a redirect to another host.
+CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-hf-authorization",
+        "x-zerogpu-token",
+        "x-zerogpu-uuid",
+        "x-ip-token",
+        "cookie",
+    }
+)
+#: Below uvicorn's 5 s keep-alive: never reuse a connection the server is about to close.
+KEEPALIVE_SECONDS = 3.0
+MAX_REDIRECTS = 5
+USER_AGENT = "hfspaces/0.1"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Every wait has a bound.
+
+    connect: opening a TCP/TLS connection. idle: the longest gap between bytes of a
+    response (Gradio sends a heartbeat every 15 s, so keep this above 15). request: one
+    plain request (config, join, cancel). total: the overall deadline of one job, from
+    submit to the last event (ZeroGPU waits can exceed a minute).
+    """
+
+    connect: float = 10.0
+    idle: float = 30.0
+    request: float = 60.0
+    total: float = 600.0
+
+    @classmethod
+    def of(cls, value: Timeouts | float | None) -> Timeouts:
+        if value is None:
+            return cls()
+        if isinstance(value, Timeouts):
+            return value
+        if isinstance(value, (int, float)) and value > 0:
+            total = float(value)
+            return cls(
+                connect=min(10.0, total),
+                idle=min(30.0, total),
+                request=min(60.0, total),
+                total=total,
+            )
+        raise errors.InvalidInputError(f"timeout must be a positive number of seconds: {value!r}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def retry_after(self) -> float | None:
+        return parse_retry_after(self.headers.get("Retry-After"))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime  # an HTTP date: rare, so import lazily
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    import time
+
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class Transport:
+    """Owns the aiohttp session (created on first use, in the running loop)."""
+
+    def __init__(
+        self,
+        *,
+        timeouts: Timeouts | None = None,
+        max_retries: int = 3,
+        session: aiohttp.ClientSession | None = None,
+        limit: int = 256,
+        backoff: tuple[float, float] = (0.5, 8.0),
+    ) -> None:
+        if max_retries < 0:
+            raise errors.InvalidInputError("max_retries must be >= 0")
+        self.timeouts = timeouts or Timeouts()
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._session = session
+        self._owns_session = session is None
+        self._limit = limit
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            if self._session is not None and not self._owns_session:
+                raise errors.InvalidInputError("the aiohttp session passed in has been closed")
+            connector = aiohttp.TCPConnector(
+                limit=self._limit, keepalive_timeout=KEEPALIVE_SECONDS, enable_cleanup_closed=True
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": USER_AGENT},
+                # No cookies: a Space must not be able to tie our calls together through us.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=True,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None and self._owns_session and not self._session.closed:
+            await self._session.close()
+
+    def client_timeout(self, *, total: float | None = None) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=total if total is not None else self.timeouts.request,
+            connect=self.timeouts.connect,
+            sock_read=self.timeouts.idle,
+        )
+
+    # -- one request ----------------------------------------------------------
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        trusted_host: str | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+        **kwargs: Any,
+    ) -> aiohttp.ClientResponse:
+        """Send one request and return the open response (the caller reads and closes it).
+
+        Redirects are followed by hand so that credential headers reach only
+        `trusted_host` (a URL whose origin may receive them; default: the request's own).
+        """
+        trusted = origin(trusted_host or url)
+        hdrs = dict(headers or {})
+        for _ in range(MAX_REDIRECTS + 1):
+            if origin(url) != trusted:
+                hdrs = {k: v for k, v in hdrs.items() if k.lower() not in CREDENTIAL_HEADERS}
+            try:
+                resp = await self.session.request(
+                    method,
+                    url,
+                    headers=hdrs,
+                    allow_redirects=False,
+                    timeout=timeout or self.client_timeout(),
+                    **kwargs,
+                )
+            except aiohttp.ClientConnectorError as exc:
+                raise errors.ConnectError(
+                    f"cannot connect to {_hostport(url)}: {exc.os_error}"
+                ) from exc
+            if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+                location = urljoin(url, resp.headers["Location"])
+                resp.release()
+                if urlsplit(location).scheme not in ("http", "https"):
+                    raise errors.ProtocolError(f"redirect to a non-http URL: {location[:100]}")
+                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                    method, kwargs = (
+                        "GET",
+                        {k: v for k, v in kwargs.items() if k not in ("json", "data")},
+                    )
+                url = location
+                continue
+            return resp
+        raise errors.ProtocolError(f"too many redirects from {_hostport(url)}")
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        trusted_host: str | None = None,
+        retry: bool = True,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> Reply:
+        """One request with its body read; retried (when `retry`) on connection errors and
+        429/502/503/504, with exponential backoff and jitter, honouring `Retry-After`.
+        After the last attempt the last reply is returned (the caller maps its status)."""
+
+        async def once() -> Reply:
+            total = self.timeouts.request
+            if deadline is not None:
+                total = min(total, max(0.001, deadline - asyncio.get_running_loop().time()))
+            resp = await self.open(
+                method,
+                url,
+                headers=headers,
+                trusted_host=trusted_host,
+                timeout=self.client_timeout(total=total),
+                **kwargs,
+            )
+            try:
+                body = await resp.read()
+            finally:
+                resp.release()
+            reply = Reply(resp.status, resp.headers, body, str(resp.url))
+            if retry and reply.status in RETRY_STATUSES:
+                raise _RetryableStatus(reply)
+            return reply
+
+        if not retry or self.max_retries == 0:
+            try:
+                return await self._guard(once, url)
+            except _RetryableStatus as exc:
+                return exc.reply
+        retrying = AsyncRetrying(
+            stop=self._stop(deadline),
+            wait=self._wait(deadline),
+            retry=retry_if_exception_type(
+                (
+                    _RetryableStatus,
+                    errors.ConnectError,
+                    aiohttp.ServerDisconnectedError,
+                    aiohttp.ClientOSError,
+                )
+            ),
+            reraise=True,
+            before_sleep=_log_retry,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._guard(once, url)
+        except _RetryableStatus as exc:
+            return exc.reply
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _guard(self, fn: Any, url: str) -> Reply:
+        try:
+            reply: Reply = await fn()
+            return reply
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            raise  # retryable as they are: the request most likely never reached the server
+        except asyncio.TimeoutError as exc:
+            raise errors.SpaceTimeoutError(
+                f"{_hostport(url)} did not answer in time; the Space may be starting or "
+                "overloaded. Raise `timeout` or retry later."
+            ) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise errors.SessionLostError(f"connection to {_hostport(url)} was cut") from exc
+
+    def _wait(self, deadline: float | None) -> Any:
+        initial, ceiling = self.backoff
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            hinted = exc.reply.retry_after if isinstance(exc, _RetryableStatus) else None
+            backoff = min(ceiling, initial * 2 ** (state.attempt_number - 1))
+            delay = hinted if hinted is not None else backoff * (0.5 + random.random())
+            if deadline is not None:
+                delay = min(delay, max(0.0, deadline - asyncio.get_running_loop().time()))
+            return delay
+
+        return wait
+
+    def _stop(self, deadline: float | None) -> Any:
+        attempts = stop_after_attempt(self.max_retries + 1)
+
+        def stop(state: RetryCallState) -> bool:
+            late = deadline is not None and asyncio.get_running_loop().time() >= deadline
+            return late or bool(attempts(state))
+
+        return stop
+
+    async def get_json(
+        self, url: str, *, headers: Mapping[str, str] | None = None, trusted_host: str | None = None
+    ) -> tuple[int, Any]:
+        reply = await self.request("GET", url, headers=headers, trusted_host=trusted_host)
+        return reply.status, reply.json()
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    what = f"HTTP {exc.reply.status}" if isinstance(exc, _RetryableStatus) else type(exc).__name__
+    log.info("retrying after %s (attempt %d)", what, state.attempt_number)
+
+
+def _hostport(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url[:60]
