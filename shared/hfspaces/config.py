@@ -63,7 +63,8 @@ def parse_config(body: Any, space: str | None) -> SpaceConfig:
         api_name = dep.get("api_name")
         targets = dep.get("targets") or []
         trigger = targets[0][0] if targets and isinstance(targets[0], list) and targets[0] else None
-        types = dep.get("types") if isinstance(dep.get("types"), dict) else {}
+        types = dep.get("types")
+        types = types if isinstance(types, dict) else {}
         endpoints.append(
             Endpoint(
                 fn_index=fn_index if isinstance(fn_index, int) else index,

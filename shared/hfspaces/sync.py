@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -77,14 +78,9 @@ async def _anext(agen: AsyncIterator[T]) -> tuple[bool, Any]:
         return True, None
 
 
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return exc[0] is not None and issubclass(
-            exc[0], (Exception, concurrent.futures.CancelledError)
-        )  # type: ignore[arg-type]
+def _suppress() -> contextlib.suppress:
+    """Cleanup is best effort: never let it mask the caller's own outcome."""
+    return contextlib.suppress(Exception, concurrent.futures.CancelledError)
 
 
 @atexit.register

@@ -114,11 +114,10 @@ def _entry_text(entry: dict[str, Any]) -> str | None:
 
 def _entry_file(entry: dict[str, Any]) -> dict[str, Any] | None:
     content = entry["content"]
-    if isinstance(content, dict):
-        return content.get("file")
-    if isinstance(content, list) and content[0].get("type") == "file":
-        return content[0].get("file")
-    return None
+    if isinstance(content, list) and content and content[0].get("type") == "file":
+        content = content[0]
+    found = content.get("file") if isinstance(content, dict) else None
+    return found if isinstance(found, dict) else None
 
 
 def build_history(

@@ -1,0 +1,101 @@
+"""Shared fixtures: one replica server (real Gradio apps) per test session, on loopback.
+
+Every test talks to it over HTTP. The environment points the library at it
+(`HFSPACES_ENDPOINTS`, `HF_ENDPOINT`) so code under test needs no special wiring.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import struct
+import wave
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.pop("HF_TOKEN", None)  # tests decide identity explicitly
+os.environ.pop("HUGGING_FACE_HUB_TOKEN", None)
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[object]:
+    from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
+
+    server = Replica(ReplicaConfig(image_size=64)).start()
+    saved = {k: os.environ.get(k) for k in ("HFSPACES_ENDPOINTS", "HF_ENDPOINT")}
+    os.environ["HFSPACES_ENDPOINTS"] = ",".join(
+        f"{space}={server.url_for(space)}" for space in (JANUS_SPACE, PHI4_SPACE)
+    )
+    os.environ["HF_ENDPOINT"] = server.hub_url
+    try:
+        yield server
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+
+
+@pytest.fixture
+def fresh_replica(replica: object) -> Iterator[object]:
+    """The replica with faults off and counters cleared, reset again afterwards."""
+    replica.reset()  # type: ignore[attr-defined]
+    yield replica
+    replica.reset()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def janus_url(replica: object) -> str:
+    from hfspaces.replica import JANUS_SPACE
+
+    return replica.url_for(JANUS_SPACE)  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture(scope="session")
+def phi4_url(replica: object) -> str:
+    from hfspaces.replica import PHI4_SPACE
+
+    return replica.url_for(PHI4_SPACE)  # type: ignore[attr-defined,no-any-return]
+
+
+def make_png(width: int = 32, height: int = 24, colour: tuple[int, int, int] = (220, 20, 20)) -> bytes:
+    """A small PNG: a solid colour with a white top stripe."""
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), colour)
+    for x in range(width):
+        for y in range(height // 4):
+            image.putpixel((x, y), (255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A mono 16-bit sine tone."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        frames = b"".join(
+            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+            for i in range(int(seconds * rate))
+        )
+        out.writeframes(frames)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def png_bytes() -> bytes:
+    return make_png()
+
+
+@pytest.fixture(scope="session")
+def wav_bytes() -> bytes:
+    return make_wav()
