@@ -1,0 +1,19 @@
+"""LangChain integration of `hfspaces`: `ChatHFSpaces` (chat over Phi-4-multimodal and
+Janus-Pro-7B Spaces) and `HFSpacesImageTool` (Janus-Pro text-to-image for agents)."""
+
+from __future__ import annotations
+
+from ._events import CUSTOM_EVENTS, LOG_EVENT, PROGRESS_EVENT, QUEUE_EVENT, STARTED_EVENT
+from .chat_models import ChatHFSpaces
+from .tools import HFSpacesImageTool, ImageToolInput
+
+__all__ = [
+    "CUSTOM_EVENTS",
+    "LOG_EVENT",
+    "PROGRESS_EVENT",
+    "QUEUE_EVENT",
+    "STARTED_EVENT",
+    "ChatHFSpaces",
+    "HFSpacesImageTool",
+    "ImageToolInput",
+]

@@ -1,0 +1,59 @@
+"""Space queue/progress/log events → LangChain custom events (name, payload). Pure.
+
+Applications receive them through a callback handler's `on_custom_event`, or as
+`on_custom_event` entries of `astream_events`, while the model waits or works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfspaces import Log, Progress, Queued, Started
+
+#: Queue position: `{"model", "space", "rank", "position", "queue_size", "eta"}`
+#: (`position` is 1-based, `eta` seconds until the job starts when the Space knows it).
+QUEUE_EVENT = "hfspaces_queue"
+#: A worker took the job: `{"model", "space", "eta"}` (`eta`: expected run time, seconds).
+STARTED_EVENT = "hfspaces_started"
+#: A `gr.Progress` step: `{"model", "space", "desc", "index", "length", "unit", "progress"}`.
+PROGRESS_EVENT = "hfspaces_progress"
+#: A Space log line (`gr.Info`/`gr.Warning`, ZeroGPU notes): `{"model", "space", "level",
+#: "message", "title"}`.
+LOG_EVENT = "hfspaces_log"
+
+CUSTOM_EVENTS = (QUEUE_EVENT, STARTED_EVENT, PROGRESS_EVENT, LOG_EVENT)
+
+CustomEvent = tuple[str, dict[str, Any]]
+
+
+def custom_event(event: object, *, model: str, space: str) -> CustomEvent | None:
+    """The custom event for a Space event, or None for events that are not status news."""
+    where = {"model": model, "space": space}
+    if isinstance(event, Queued):
+        position = None if event.rank is None else event.rank + 1
+        return QUEUE_EVENT, {
+            **where,
+            "rank": event.rank,
+            "position": position,
+            "queue_size": event.queue_size,
+            "eta": event.eta,
+        }
+    if isinstance(event, Started):
+        return STARTED_EVENT, {**where, "eta": event.eta}
+    if isinstance(event, Progress):
+        return PROGRESS_EVENT, {
+            **where,
+            "desc": event.desc,
+            "index": event.index,
+            "length": event.length,
+            "unit": event.unit,
+            "progress": event.progress,
+        }
+    if isinstance(event, Log):
+        return LOG_EVENT, {
+            **where,
+            "level": event.level,
+            "message": event.message,
+            "title": event.title,
+        }
+    return None

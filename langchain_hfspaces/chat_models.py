@@ -1,0 +1,267 @@
+"""`ChatHFSpaces`: LangChain chat model over Hugging Face Spaces (Phi-4-multimodal,
+Janus-Pro-7B understanding and text-to-image) through `hfspaces.SpaceModel`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import aclosing
+from typing import Any
+
+from hfspaces import GenerationParams, InvalidInputError, SpaceModel, UnsupportedInputError
+from hfspaces import get_model as _get_model
+from hfspaces.conversation import Conversation
+from hfspaces.sync import iterate_sync
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForLLMRun,
+    CallbackManager,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseChatModel, LangSmithParams, ModelProfile
+from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import Field, field_validator
+
+from ._convert import PROVIDER, ChunkStream, convert_messages
+from ._events import CustomEvent
+from ._settings import SpaceSettings
+
+DEFAULT_MODEL = "phi-4-multimodal"
+
+#: Sampling controls passed to the Space as they are (None: the Space's own default).
+_SAMPLING = ("temperature", "top_p", "seed", "guidance", "num_images")
+#: Keyword arguments a call (`invoke(..., **kwargs)`, `.bind(...)`) may override.
+_CALL_KWARGS = frozenset({*_SAMPLING, "max_tokens", "model"})
+
+
+class ChatHFSpaces(SpaceSettings, BaseChatModel):
+    """Chat model backed by a Hugging Face Space.
+
+    ```python
+    from langchain_hfspaces import ChatHFSpaces
+
+    llm = ChatHFSpaces(model="phi-4-multimodal")  # or "janus-pro-7b", "janus-pro-7b-image"
+    llm.invoke([HumanMessage([{"type": "text", "text": "What is this?"},
+                              {"type": "image", "url": "https://..."}])])
+    ```
+
+    Input: text, images (URL, base64, data URL, legacy `image_url`), audio (Phi-4),
+    system messages, history, names. Input a model cannot take raises
+    `hfspaces.UnsupportedInputError` (a `ValueError`) before any request. Space
+    failures raise the typed `hfspaces.SpaceError` subclasses.
+
+    Queue position, progress and Space log lines are dispatched as LangChain custom
+    events named `hfspaces_queue`, `hfspaces_started`, `hfspaces_progress`,
+    `hfspaces_log` (see `langchain_hfspaces._events` for their payloads).
+
+    `janus-pro-7b-image` answers with a text block plus standard image blocks
+    `{"type": "image", "base64": ..., "mime_type": ...}`; its prompt is the last
+    human message.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, alias="model_name")
+    """Registry id or alias: `phi-4-multimodal`, `janus-pro-7b`, `janus-pro-7b-image`."""
+
+    temperature: float | None = None
+    """Sampling temperature, for Spaces that expose one (Janus). None: not sent."""
+    top_p: float | None = None
+    """Nucleus sampling, for Spaces that expose it (Janus understanding)."""
+    seed: int | None = None
+    """Random seed, for Spaces that expose it (Janus). Reported back in the metadata."""
+    max_tokens: int | None = None
+    """Output length cap. None of the registry's Spaces exposes one, so setting it makes
+    calls fail with `UnsupportedInputError` rather than be silently ignored."""
+    guidance: float | None = None
+    """CFG weight for `janus-pro-7b-image` (1–10)."""
+    num_images: int | None = None
+    """How many of Janus' five images to return (1–5), for `janus-pro-7b-image`."""
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences, applied client-side (a streaming job is cancelled on a match)."""
+    streaming: bool = False
+    """Make `invoke` stream internally (callbacks get tokens as they arrive)."""
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        _get_model(value)  # UnknownModelError (a ValueError) lists the known models
+        return value
+
+    @property
+    def _llm_type(self) -> str:
+        return "hfspaces-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "HF_TOKEN"}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        spec = _get_model(self.model)
+        params: dict[str, Any] = {"model": spec.id, "space": spec.space}
+        if isinstance(self.endpoint, str):
+            params["endpoint"] = self.endpoint
+        for name in (*_SAMPLING, "max_tokens", "stop"):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider=PROVIDER,
+            ls_model_name=str(kwargs.get("model") or self.model),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stops = stop if stop is not None else self.stop
+        if stops:
+            params["ls_stop"] = list(stops)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        spec = _get_model(self.model)
+        return ModelProfile(
+            name=spec.id,
+            open_weights=True,
+            max_input_tokens=spec.context_window,
+            max_output_tokens=spec.max_output_tokens,
+            text_inputs="text" in spec.inputs,
+            image_inputs="image" in spec.inputs,
+            # http(s) image URLs are handed to the Space, which fetches them itself.
+            image_url_inputs="image" in spec.inputs,
+            audio_inputs="audio" in spec.inputs,
+            pdf_inputs=False,
+            video_inputs=False,
+            text_outputs="text" in spec.outputs,
+            image_outputs="image" in spec.outputs,
+            audio_outputs=False,
+            video_outputs=False,
+            tool_calling=False,
+            structured_output=False,
+            temperature="temperature" in spec.parameters,
+        )
+
+    # -- the one path every call takes ------------------------------------
+
+    def _prepare(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[SpaceModel, Conversation, GenerationParams]:
+        """Resolve model and parameters and check the input. No network: everything
+        the chosen Space cannot take fails here, before any request."""
+        unknown = set(kwargs) - _CALL_KWARGS
+        if unknown:
+            raise InvalidInputError(
+                f"ChatHFSpaces does not take {', '.join(sorted(unknown))}; "
+                f"call options are {', '.join(sorted(_CALL_KWARGS))} and stop"
+            )
+        space_model = self._space_model(kwargs.get("model") or self.model)
+        if kwargs.get("max_tokens", self.max_tokens) is not None:
+            raise UnsupportedInputError(
+                f"{space_model.spec.id} does not take max_tokens: its Space has no output "
+                "length control (leave max_tokens unset)"
+            )
+        stops = stop if stop is not None else self.stop
+        params = GenerationParams(
+            **{name: kwargs.get(name, getattr(self, name)) for name in _SAMPLING},
+            stop=tuple(stops or ()),
+        )
+        conversation = convert_messages(messages)
+        space_model.validate(conversation, params)
+        return space_model, conversation, params
+
+    @staticmethod
+    def _chunk_stream(space_model: SpaceModel) -> ChunkStream:
+        spec = space_model.spec
+        return ChunkStream(spec.id, spec.space, image_output="image" in spec.outputs)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        space_model, conversation, params = self._prepare(messages, stop, kwargs)
+        chunks = self._chunk_stream(space_model)
+        # aclosing: leaving early (break, cancel) closes the job's stream, which cancels it.
+        async with aclosing(space_model.stream(conversation, params)) as items:
+            async for item in items:
+                for out in chunks.feed(item):
+                    if isinstance(out, ChatGenerationChunk):
+                        yield out
+                    elif run_manager is not None:
+                        await _adispatch(run_manager, out)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        space_model, conversation, params = self._prepare(messages, stop, kwargs)
+        chunks = self._chunk_stream(space_model)
+        # The async core runs in hfspaces' background loop; this works inside a running
+        # loop too (notebooks), and closing this generator cancels the job.
+        for item in iterate_sync(space_model.stream(conversation, params)):
+            for out in chunks.feed(item):
+                if isinstance(out, ChatGenerationChunk):
+                    yield out
+                elif run_manager is not None:
+                    _dispatch(run_manager, out)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+
+# Custom events go to every handler of this model run, tagged with its run id, as
+# `adispatch_custom_event` does for the current run inside a tool or lambda.
+
+
+async def _adispatch(run_manager: AsyncCallbackManagerForLLMRun, event: CustomEvent) -> None:
+    manager = AsyncCallbackManager(
+        handlers=run_manager.handlers,
+        inheritable_handlers=run_manager.inheritable_handlers,
+        parent_run_id=run_manager.parent_run_id,
+        tags=run_manager.tags,
+        inheritable_tags=run_manager.inheritable_tags,
+        metadata=run_manager.metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
+    )
+    name, data = event
+    await manager.on_custom_event(name, data, run_id=run_manager.run_id)
+
+
+def _dispatch(run_manager: CallbackManagerForLLMRun, event: CustomEvent) -> None:
+    manager = CallbackManager(
+        handlers=run_manager.handlers,
+        inheritable_handlers=run_manager.inheritable_handlers,
+        parent_run_id=run_manager.parent_run_id,
+        tags=run_manager.tags,
+        inheritable_tags=run_manager.inheritable_tags,
+        metadata=run_manager.metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
+    )
+    name, data = event
+    manager.on_custom_event(name, data, run_id=run_manager.run_id)

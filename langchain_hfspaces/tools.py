@@ -1,0 +1,208 @@
+"""`HFSpacesImageTool`: text-to-image with Janus-Pro-7B, for LangChain agents."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from hfspaces import (
+    GeneratedImage,
+    Generation,
+    GenerationParams,
+    GPUQuotaExceededError,
+    GPUUnavailableError,
+    InvalidInputError,
+    Message,
+    QueueFullError,
+    RateLimitError,
+    SpaceError,
+    SpaceTimeoutError,
+)
+from hfspaces.media import extension_for, safe_filename
+from hfspaces.sync import run_sync
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import BaseModel, Field
+
+from ._settings import SpaceSettings
+
+IMAGE_MODEL = "janus-pro-7b-image"
+
+
+class ImageToolInput(BaseModel):
+    """Arguments the agent's model fills in."""
+
+    prompt: str = Field(min_length=1, description="What the picture should show, in English.")
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        lt=2**31,
+        description="Random seed; reuse one to reproduce an image. Omit for a new picture.",
+    )
+    guidance: float | None = Field(
+        default=None, ge=1.0, le=10.0, description="Prompt adherence (CFG weight), default 5."
+    )
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Variety of the drawing, default 1."
+    )
+    num_images: int = Field(default=1, ge=1, le=5, description="How many images to make (1-5).")
+
+
+class HFSpacesImageTool(SpaceSettings, BaseTool):
+    """Draws images from a text prompt with DeepSeek Janus-Pro-7B on its Hugging Face Space.
+
+    Returns `(content, artifact)`: the content tells the agent what was made and where
+    it was saved (when `output_dir` is set); the artifact is a dict with `images`
+    (each `{"data": bytes, "mime_type", "url", "path"}`), `seed`, `space`, `model`,
+    `prompt`, `queue_wait`, `duration`. Space failures become `ToolException`s whose
+    message says what to do (e.g. when to try again), so the agent gets an error
+    `ToolMessage` instead of a crash.
+    """
+
+    name: str = "generate_image"
+    description: str = (
+        "Draw pictures from a text description with DeepSeek Janus-Pro-7B. "
+        "Input: prompt, and optionally seed, guidance, temperature, num_images (1-5). "
+        "Returns what was drawn and the seed; the images go to the user."
+    )
+    args_schema: type[BaseModel] = ImageToolInput
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    handle_tool_error: bool = True
+
+    output_dir: Path | None = None
+    """Directory to save the images in (created if missing). None: keep them in memory."""
+
+    def _run(
+        self,
+        prompt: str,
+        seed: int | None = None,
+        guidance: float | None = None,
+        temperature: float | None = None,
+        num_images: int = 1,
+        run_manager: CallbackManagerForToolRun | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        request = ImageToolInput(
+            prompt=prompt, seed=seed, guidance=guidance, temperature=temperature,
+            num_images=num_images,
+        )  # fmt: skip
+        return run_sync(self._draw(request))
+
+    async def _arun(
+        self,
+        prompt: str,
+        seed: int | None = None,
+        guidance: float | None = None,
+        temperature: float | None = None,
+        num_images: int = 1,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        request = ImageToolInput(
+            prompt=prompt, seed=seed, guidance=guidance, temperature=temperature,
+            num_images=num_images,
+        )  # fmt: skip
+        return await self._draw(request)
+
+    async def _draw(self, request: ImageToolInput) -> tuple[str, dict[str, Any]]:
+        space_model = self._space_model(IMAGE_MODEL)
+        params = GenerationParams(
+            seed=request.seed,
+            guidance=request.guidance,
+            temperature=request.temperature,
+            num_images=request.num_images,
+        )
+        try:
+            generation = await space_model.generate([Message.user(request.prompt)], params)
+        except (SpaceError, InvalidInputError) as exc:
+            raise ToolException(tool_error_message(exc)) from exc
+        paths = await asyncio.to_thread(self._save, generation, request.prompt)
+        return describe(generation, request.prompt, paths), artifact(generation, request, paths)
+
+    def _save(self, generation: Generation, prompt: str) -> list[Path | None]:
+        if self.output_dir is None:
+            return [None] * len(generation.images)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        paths: list[Path | None] = []
+        for i, image in enumerate(generation.images, start=1):
+            if image.data is None:
+                paths.append(None)
+                continue
+            path = self.output_dir / image_filename(prompt, generation.seed, i, image)
+            path.write_bytes(image.data)
+            paths.append(path)
+        return paths
+
+
+def image_filename(prompt: str, seed: int | None, index: int, image: GeneratedImage) -> str:
+    """E.g. `a_red_fox_in_snow-seed42-1.png`: readable, and safe whatever the prompt says."""
+    slug = "_".join(prompt.lower().split())[:48]
+    name = f"{slug}-seed{seed if seed is not None else 'x'}-{index}"
+    return safe_filename(name + extension_for(image.mime_type), default=f"image-{index}.png")
+
+
+def describe(generation: Generation, prompt: str, paths: list[Path | None]) -> str:
+    """The content the agent's model reads."""
+    count = len(generation.images)
+    text = (
+        f"Generated {count} image{'s' * (count != 1)} with Janus-Pro-7B for the prompt "
+        f"{prompt!r} (seed {generation.seed}; reuse the seed to reproduce)."
+    )
+    saved = [str(p) for p in paths if p is not None]
+    if saved:
+        text += " Saved to: " + ", ".join(saved) + "."
+    else:
+        text += " The images are attached for the user."
+    return text
+
+
+def artifact(
+    generation: Generation, request: ImageToolInput, paths: list[Path | None]
+) -> dict[str, Any]:
+    """What the application gets and the model does not see: bytes, paths, run data."""
+    return {
+        "images": [
+            {
+                "data": image.data,
+                "mime_type": image.mime_type,
+                "url": image.url,
+                "path": str(path) if path is not None else None,
+            }
+            for image, path in zip(generation.images, paths, strict=True)
+        ],
+        "prompt": request.prompt,
+        "seed": generation.seed,
+        "model": generation.model,
+        "space": generation.space,
+        "queue_wait": generation.queue_wait,
+        "duration": generation.duration,
+    }
+
+
+def tool_error_message(exc: SpaceError | InvalidInputError) -> str:
+    """A failure in words an agent can act on (wait, change the arguments, give up)."""
+    if isinstance(exc, InvalidInputError):
+        return f"The image request is invalid: {exc}. Fix the arguments and call again."
+    if isinstance(exc, GPUQuotaExceededError):
+        wait = _in_words(exc.retry_after)
+        when = f"try again in {wait}" if wait else "try again later"
+        return (
+            f"The image Space's free GPU quota is used up ({exc.message}); {when}, or tell "
+            "the user that a Hugging Face token with more quota (HF_TOKEN) avoids this."
+        )
+    if isinstance(exc, (QueueFullError, RateLimitError, GPUUnavailableError)):
+        return f"The image Space is busy ({exc.message}); try again in a minute."
+    if isinstance(exc, SpaceTimeoutError):
+        return f"The image Space did not answer in time ({exc.message}); try again later."
+    hint = "try again" if exc.retryable else "do not retry with the same arguments"
+    return f"Image generation failed on the Space: {exc}; {hint}."
+
+
+def _in_words(delay: timedelta | None) -> str | None:
+    if delay is None:
+        return None
+    seconds = max(0, round(delay.total_seconds()))
+    if seconds < 90:
+        return f"{seconds} seconds"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes" if minutes < 90 else f"{round(minutes / 60)} hours"
