@@ -1,0 +1,10 @@
+"""LlamaIndex integration of `hfspaces`: Hugging Face Space models as a multimodal `LLM`,
+and image tools for agents."""
+
+from __future__ import annotations
+
+from .base import HFSpacesLLM, HFSpacesMultiModal
+from .events import HFSpacesJobEvent
+from .tools import HFSpacesToolSpec
+
+__all__ = ["HFSpacesJobEvent", "HFSpacesLLM", "HFSpacesMultiModal", "HFSpacesToolSpec"]

@@ -1,0 +1,61 @@
+"""Queue, start, progress and log events of a Space job, as LlamaIndex instrumentation events.
+
+A Space call can wait in a queue (and for a ZeroGPU worker) for a long time before the
+first token; these events let an event handler show why:
+
+    from llama_index.core.instrumentation import get_dispatcher
+    get_dispatcher().add_event_handler(MyHandler())  # receives HFSpacesJobEvent
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+from hfspaces import Log, Progress, Queued, Started
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.events import BaseEvent
+
+dispatcher = get_dispatcher(__name__)
+
+JobEventKind = Literal["queued", "started", "progress", "log"]
+
+_KINDS: dict[type, JobEventKind] = {
+    Queued: "queued",
+    Started: "started",
+    Progress: "progress",
+    Log: "log",
+}
+
+
+class HFSpacesJobEvent(BaseEvent):
+    """What a Space job is doing before and while it answers.
+
+    `kind` is "queued" (data: rank, queue_size, eta), "started" (eta), "progress" (desc,
+    index, length, unit, progress) or "log" (level, message, title: ZeroGPU posts its
+    "waiting for a GPU" notes here)."""
+
+    kind: JobEventKind
+    model: str
+    space: str
+    data: dict[str, Any]
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "HFSpacesJobEvent"
+
+
+def job_event(item: object, *, model: str, space: str) -> HFSpacesJobEvent | None:
+    """The instrumentation event for one item of `SpaceModel.stream()`, if it is one."""
+    kind = _KINDS.get(type(item))
+    if kind is None:
+        return None
+    return HFSpacesJobEvent(kind=kind, model=model, space=space, data=dataclasses.asdict(item))  # type: ignore[call-overload]
+
+
+def announce(item: object, *, model: str, space: str) -> None:
+    """Dispatch `item` as an `HFSpacesJobEvent` (in the caller's context, so the event
+    belongs to the caller's LLM span)."""
+    event = job_event(item, model=model, space=space)
+    if event is not None:
+        dispatcher.event(event)

@@ -1,0 +1,206 @@
+"""`HFSpacesToolSpec`: image generation (Janus-Pro-7B) and image questions as agent tools.
+
+Each tool returns content blocks: the text says what was made and where it was saved (a
+ReAct agent's model sees only that), the image blocks go to agents that pass images on.
+"""
+
+# No `from __future__ import annotations` here: LlamaIndex builds each tool's description
+# from `inspect.signature`, which would then show every annotation as a quoted string.
+import asyncio
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hfspaces import (
+    GeneratedImage,
+    GenerationParams,
+    InvalidInputError,
+    Media,
+    MediaError,
+    Message,
+    SpaceModel,
+)
+from hfspaces.media import extension_for, safe_filename
+from hfspaces.sync import run_sync
+from llama_index.core.base.llms.types import ImageBlock, TextBlock
+from llama_index.core.tools.tool_spec.base import BaseToolSpec
+
+from .utils import generated_image_block
+
+DEFAULT_QUESTION = "Describe this image in detail."
+
+
+class HFSpacesToolSpec(BaseToolSpec):
+    """Tools over Hugging Face Spaces: `generate_image` and `describe_image` (with async
+    twins `agenerate_image` / `adescribe_image`).
+
+    `output_dir`: where generated images are saved (None: not saved, only returned).
+    `input_dir`: if set, `describe_image(path=...)` only reads files inside it.
+    No network I/O happens until a tool is called.
+    """
+
+    spec_functions = [  # noqa: RUF012 - BaseToolSpec reads it as a class attribute
+        ("generate_image", "agenerate_image"),
+        ("describe_image", "adescribe_image"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        image_model: str = "janus-pro-7b-image",
+        vision_model: str = "janus-pro-7b",
+        endpoint: str | dict[str, str] | None = None,
+        hf_token: Any = None,
+        hub_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 3,
+        output_dir: str | Path | None = None,
+        input_dir: str | Path | None = None,
+    ) -> None:
+        settings: dict[str, Any] = {
+            "endpoint": endpoint,
+            "hf_token": hf_token,
+            "hub_url": hub_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        # Built now (validates names and settings) but no session opens before a call.
+        self.image_model = SpaceModel(image_model, **settings)
+        self.vision_model = SpaceModel(vision_model, **settings)
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        self.input_dir = Path(input_dir).resolve() if input_dir is not None else None
+
+    def __repr__(self) -> str:
+        return (
+            f"HFSpacesToolSpec(image_model={self.image_model.spec.id!r}, "
+            f"vision_model={self.vision_model.spec.id!r}, output_dir={self.output_dir!s})"
+        )
+
+    # -- generate_image ---------------------------------------------------------------------
+
+    def generate_image(
+        self,
+        prompt: str,
+        seed: int | None = None,
+        num_images: int = 1,
+        guidance: float | None = None,
+    ) -> list[TextBlock | ImageBlock]:
+        """Draw images from a text description with DeepSeek Janus-Pro-7B.
+
+        Returns a text saying what was drawn, the seed and where each image was saved,
+        followed by the images.
+
+        Args:
+            prompt (str): What to draw, in plain words (e.g. "a red fox in the snow").
+            seed (int | None): Random seed; the same prompt and seed give the same images.
+            num_images (int): How many images to return, 1 to 5.
+            guidance (float | None): How closely to follow the prompt, 1 to 10 (default 5).
+        """
+        return run_sync(self.agenerate_image(prompt, seed, num_images, guidance))
+
+    async def agenerate_image(
+        self,
+        prompt: str,
+        seed: int | None = None,
+        num_images: int = 1,
+        guidance: float | None = None,
+    ) -> list[TextBlock | ImageBlock]:
+        """Draw images from a text description with DeepSeek Janus-Pro-7B.
+
+        Returns a text saying what was drawn, the seed and where each image was saved,
+        followed by the images.
+
+        Args:
+            prompt (str): What to draw, in plain words (e.g. "a red fox in the snow").
+            seed (int | None): Random seed; the same prompt and seed give the same images.
+            num_images (int): How many images to return, 1 to 5.
+            guidance (float | None): How closely to follow the prompt, 1 to 10 (default 5).
+        """
+        params = GenerationParams(seed=seed, num_images=num_images, guidance=guidance)
+        generation = await self.image_model.generate([Message.user(prompt)], params)
+        saved = await asyncio.to_thread(self._save, generation.images, prompt, generation.seed)
+        text = generated_text(prompt, len(generation.images), generation.seed, saved)
+        text += f" (model {generation.model}, Space {generation.space})."
+        return [TextBlock(text=text), *map(generated_image_block, generation.images)]
+
+    def _save(self, images: Sequence[GeneratedImage], prompt: str, seed: int | None) -> list[Path]:
+        if self.output_dir is None:
+            return []
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"\W+", "-", prompt.lower()).strip("-")[:40] or "image"
+        paths = []
+        for index, image in enumerate(images, 1):
+            if image.data is None:  # pragma: no cover - SpaceModel downloads by default
+                continue
+            name = safe_filename(f"{stem}-seed{seed}-{index}{extension_for(image.mime_type)}")
+            path = self.output_dir / name
+            path.write_bytes(image.data)
+            paths.append(path)
+        return paths
+
+    # -- describe_image ---------------------------------------------------------------------
+
+    def describe_image(
+        self,
+        image: str | None = None,
+        question: str = DEFAULT_QUESTION,
+        path: str | None = None,
+    ) -> list[TextBlock | ImageBlock]:
+        """Answer a question about an image with DeepSeek Janus-Pro-7B.
+
+        Give the image either as `image` (an http(s) URL or a data: URL) or as `path`
+        (a local image file). Returns the answer as text.
+
+        Args:
+            image (str | None): The image as an http(s) URL or a base64 data: URL.
+            question (str): What to ask about the image.
+            path (str | None): A local image file, instead of `image`.
+        """
+        return run_sync(self.adescribe_image(image, question, path))
+
+    async def adescribe_image(
+        self,
+        image: str | None = None,
+        question: str = DEFAULT_QUESTION,
+        path: str | None = None,
+    ) -> list[TextBlock | ImageBlock]:
+        """Answer a question about an image with DeepSeek Janus-Pro-7B.
+
+        Give the image either as `image` (an http(s) URL or a data: URL) or as `path`
+        (a local image file). Returns the answer as text.
+
+        Args:
+            image (str | None): The image as an http(s) URL or a base64 data: URL.
+            question (str): What to ask about the image.
+            path (str | None): A local image file, instead of `image`.
+        """
+        media = self._image_input(image, path)
+        generation = await self.vision_model.generate([Message.user(question, media)])
+        where = path if path is not None else _short(image or "")
+        text = f"Answer about the image {where} (model {generation.model}): {generation.text}"
+        return [TextBlock(text=text)]
+
+    def _image_input(self, image: str | None, path: str | None) -> Media:
+        """The image to describe. A string in `image` is only ever a URL; a local file is
+        read only when named in `path` (and inside `input_dir`, when one is set)."""
+        if (image is None) == (path is None):
+            raise InvalidInputError("give exactly one of image (a URL) or path (a local file)")
+        if image is not None:
+            return Media.from_url(image).require("image")
+        file = Path(path).expanduser().resolve()  # type: ignore[arg-type]
+        if self.input_dir is not None and not file.is_relative_to(self.input_dir):
+            raise MediaError(f"{path} is outside the allowed input directory {self.input_dir}")
+        return Media.from_path(file).require("image")
+
+
+def generated_text(prompt: str, count: int, seed: int | None, saved: Sequence[Path]) -> str:
+    """What an agent reads about a generation: what, how many, the seed, where saved."""
+    made = f"Generated {count} image{'s' * (count != 1)} of {prompt!r} with seed {seed}"
+    if not saved:
+        return made + "; not saved to disk (no output_dir set)"
+    return made + "; saved to " + ", ".join(str(p) for p in saved)
+
+
+def _short(url: str) -> str:
+    return url if not url.startswith("data:") else url[: url.find(",")] + ",…"
