@@ -197,8 +197,12 @@ class Job:
                         else:
                             if len(data) != len(outputs):
                                 raise errors.ProtocolError("diff has the wrong arity", space=space)
-                            for i, diff in enumerate(data):
-                                outputs[i] = protocol.apply_diff_in_place(outputs[i], diff)
+                            # New containers along each edited path: every Partial
+                            # stays a snapshot even if the caller keeps it.
+                            outputs = [
+                                protocol.apply_diff_shared(value, diff)
+                                for value, diff in zip(outputs, data, strict=True)
+                            ]
                         got_output = True
                         yield Partial(outputs)
                         text = _safe_text(self._text_of, outputs)

@@ -196,21 +196,56 @@ def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
             parent[last] += value
         elif action == "add":
             if isinstance(parent, list):
-                parent.insert(last, value)
+                parent.insert(int(last), value)
             else:
                 parent[last] = value
         elif action == "delete":
             if isinstance(parent, list):
-                del parent[last]
+                del parent[int(last)]
             else:
-                parent.pop(last)
+                del parent[last]
         else:
             raise errors.ProtocolError(f"unknown diff action: {action!r:.80}")
     except errors.ProtocolError:
         raise
-    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise errors.ProtocolError(f"diff path {path!r:.120} does not fit the value") from exc
     return target
+
+
+def apply_diff_shared(value: Any, diff: Any) -> Any:
+    """`apply_diff` that copies only the containers on each edited path (cheap per token)
+    and never mutates `value`, so earlier snapshots handed to callers stay as they were."""
+    if not isinstance(diff, list):
+        raise errors.ProtocolError(f"diff is not a list: {diff!r:.200}")
+    for edit in diff:
+        if not (isinstance(edit, (list, tuple)) and len(edit) == 3 and isinstance(edit[1], list)):
+            raise errors.ProtocolError(f"malformed diff edit: {edit!r:.200}")
+        action, path, edit_value = edit
+        if path:
+            value = _copy_path(value, path)
+        value = _apply_edit(value, path, action, edit_value)
+    return value
+
+
+def _copy_path(value: Any, path: list[Any]) -> Any:
+    """Shallow copies of `value` and of every container along `path[:-1]`."""
+
+    def copy_one(node: Any) -> Any:
+        return (
+            list(node) if isinstance(node, list) else dict(node) if isinstance(node, dict) else node
+        )
+
+    root = copy_one(value)
+    node = root
+    try:
+        for key in path[:-1]:
+            child = copy_one(node[key])
+            node[key] = child
+            node = child
+    except (KeyError, IndexError, TypeError) as exc:
+        raise errors.ProtocolError(f"diff path {path!r:.120} does not fit the value") from exc
+    return root
 
 
 def appended_text(before: Any, after: Any) -> str | None:
@@ -224,7 +259,10 @@ def appended_text(before: Any, after: Any) -> str | None:
 # Errors inside completions
 
 _TAG = re.compile(r"<[^>]+>")
-_WAIT = re.compile(r"(?:try again in|retry in)\s+(?:(\d+):)?(\d{1,2}):(\d{2})", re.I)
+_WAIT = re.compile(
+    r"(?:try again in|retry in)\s+(?:(\d+)\s+days?,\s*)?(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.\d+)?",
+    re.I,
+)
 
 
 def strip_html(text: str) -> str:
@@ -236,8 +274,8 @@ def parse_wait(text: str) -> timedelta | None:
     match = _WAIT.search(text)
     if not match:
         return None
-    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def error_from_output(output: Any, space: str | None) -> errors.SpaceError:
@@ -255,7 +293,8 @@ def error_from_output(output: Any, space: str | None) -> errors.SpaceError:
         )
     text = strip_html(str(raw))
     probe = f"{title or ''} {text}".lower()
-    if "quota" in probe and ("exceeded" in probe or "runs limit" in probe):
+    # "ZeroGPU quota" / "GPU quota" only: an app's own "API quota exceeded" stays an AppError.
+    if "gpu quota" in probe and ("exceeded" in probe or "running out" in probe):
         wait = parse_wait(text)
         hint = f" Try again in {wait}." if wait and "try again" not in text.lower() else ""
         advice = (
@@ -345,6 +384,7 @@ __all__ = [
     "appended_text",
     "apply_diff",
     "apply_diff_in_place",
+    "apply_diff_shared",
     "error_from_output",
     "file_data",
     "is_file_data",

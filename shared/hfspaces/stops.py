@@ -37,10 +37,19 @@ class StopScanner:
             self.stopped = True
             safe = len(self._text)
         else:
-            safe = max(self._emitted, len(self._text) - self._hold)
+            safe = max(self._emitted, len(self._text) - self._partial_tail())
         out = self._text[self._emitted : safe]
         self._emitted = safe
         return out
+
+    def _partial_tail(self) -> int:
+        """Length of the longest end of the text that could still grow into a stop."""
+        text = self._text
+        for n in range(min(self._hold, len(text)), 0, -1):
+            tail = text[-n:]
+            if any(stop.startswith(tail) for stop in self.stops):
+                return n
+        return 0
 
     def flush(self) -> str:
         """End of stream: release the held-back tail."""
