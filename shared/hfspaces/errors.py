@@ -150,5 +150,9 @@ class DownloadError(SpaceError):
     """An output file could not be downloaded, or is larger than the cap."""
 
 
+class ClientClosedError(SpaceError):
+    """The client was closed (`aclose()`); create a new one to make more calls."""
+
+
 class CancelledJobError(SpaceError):
     """The job was cancelled (by us or on the server) before it produced a result."""

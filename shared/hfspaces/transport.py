@@ -36,6 +36,8 @@ CREDENTIAL_HEADERS = frozenset(
 #: Below uvicorn's 5 s keep-alive: never reuse a connection the server is about to close.
 KEEPALIVE_SECONDS = 3.0
 MAX_REDIRECTS = 5
+#: Longest `Retry-After` the client sleeps through on its own; longer hints end the retries.
+MAX_RETRY_AFTER = 60.0
 USER_AGENT = "hfspaces/0.1"
 
 
@@ -137,10 +139,14 @@ class Transport:
         self.backoff = backoff
         self._session = session
         self._owns_session = session is None
+        self._closed = False
         self._limit = limit
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            # Never reopen behind the caller's back: a late cleanup task would leak it.
+            raise errors.ClientClosedError("the client is closed; create a new one")
         if self._session is None or self._session.closed:
             if self._session is not None and not self._owns_session:
                 raise errors.InvalidInputError("the aiohttp session passed in has been closed")
@@ -157,6 +163,7 @@ class Transport:
         return self._session
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None and self._owns_session and not self._session.closed:
             await self._session.close()
 
@@ -312,8 +319,16 @@ class Transport:
         attempts = stop_after_attempt(self.max_retries + 1)
 
         def stop(state: RetryCallState) -> bool:
-            late = deadline is not None and asyncio.get_running_loop().time() >= deadline
-            return late or bool(attempts(state))
+            now = asyncio.get_running_loop().time()
+            late = deadline is not None and now >= deadline
+            # A `Retry-After` past the deadline (or absurdly long) is not slept through:
+            # give up now and let the caller see the hint on the typed error.
+            exc = state.outcome.exception() if state.outcome else None
+            hinted = exc.reply.retry_after if isinstance(exc, _RetryableStatus) else None
+            too_long = hinted is not None and (
+                hinted > MAX_RETRY_AFTER or (deadline is not None and now + hinted > deadline)
+            )
+            return late or too_long or bool(attempts(state))
 
         return stop
 
