@@ -14,9 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _replica import endpoints  # noqa: E402
-
-from hfspaces import (  # noqa: E402
+from _replica import endpoints
+from hfspaces import (
     Generation,
     GenerationParams,
     Log,
