@@ -265,6 +265,8 @@ class Transport:
                 return await self._guard(once, url)
             except _RetryableStatus as exc:
                 return exc.reply
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                raise _dropped(url, exc) from exc
         retrying = AsyncRetrying(
             stop=self._stop(deadline),
             wait=self._wait(deadline),
@@ -285,6 +287,8 @@ class Transport:
                     return await self._guard(once, url)
         except _RetryableStatus as exc:
             return exc.reply
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise _dropped(url, exc) from exc  # retries ran out: a typed error, not aiohttp's
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _guard(self, fn: Any, url: str) -> Reply:
@@ -343,6 +347,13 @@ def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     what = f"HTTP {exc.reply.status}" if isinstance(exc, _RetryableStatus) else type(exc).__name__
     log.info("retrying after %s (attempt %d)", what, state.attempt_number)
+
+
+def _dropped(url: str, exc: BaseException) -> errors.ConnectError:
+    return errors.ConnectError(
+        f"the connection to {_hostport(url)} was closed or reset ({exc}); the server may be "
+        "restarting or overloaded. Retry later."
+    )
 
 
 def _hostport(url: str) -> str:
