@@ -7,8 +7,8 @@ import threading
 
 from hfspaces import SpaceModel, get_model
 from hfspaces.sync import on_shutdown
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 from langchain_core.utils import secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 
 class SpaceSettings(BaseModel):
