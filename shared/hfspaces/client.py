@@ -378,12 +378,19 @@ class SpaceClient:
         config = self._config or await self.config()
         remaining = max(0.001, job.deadline - asyncio.get_running_loop().time())
         url = f"{self.base_url}{config.api_prefix}/queue/data?session_hash={job.session_hash}"
-        resp = await self.transport.open(
-            "GET",
-            url,
-            headers=self._space_headers(),
-            timeout=self.transport.client_timeout(total=remaining),
-        )
+        try:
+            resp = await self.transport.open(
+                "GET",
+                url,
+                headers=self._space_headers(),
+                timeout=self.transport.client_timeout(total=remaining),
+            )
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise errors.SessionLostError(
+                f"the connection was reset while opening the event stream ({exc}); "
+                "submit the job again.",
+                space=self.space_id,
+            ) from exc
         if resp.status != 200:
             resp.close()
             if resp.status == 404:
