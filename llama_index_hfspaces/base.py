@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from hfspaces import GenerationParams, Message, SpaceModel, get_model
 from hfspaces.sync import iterate_sync, on_shutdown
@@ -27,6 +27,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
 
@@ -160,59 +161,57 @@ class HFSpacesLLM(LLM):
         stop = kwargs.get("stop") or ()
         return GenerationParams(**values, stop=(stop,) if isinstance(stop, str) else tuple(stop))
 
-    def _prepare(
-        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[SpaceModel, list[Message], GenerationParams]:
+    def _prepare(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Call:
         """Convert and validate now, so bad input fails at the call, before any request
         (and before a stream is first iterated)."""
         model = self.space_model
         conversation = to_conversation(messages)
         params = self._params(kwargs)
         model.validate(conversation, params)
-        return model, conversation, params
+        return _Call(model, conversation, params, active_span_id.get())
 
     # -- the one code path, async and sync ------------------------------------------------
 
-    async def _astream(
-        self, model: SpaceModel, conversation: list[Message], params: GenerationParams
-    ) -> AsyncIterator[ChatResponse]:
+    @staticmethod
+    async def _astream(call: _Call) -> AsyncIterator[ChatResponse]:
         chunks = ChatStream()
-        async with contextlib.aclosing(model.stream(conversation, params)) as items:  # type: ignore[type-var]
+        stream = call.model.stream(call.conversation, call.params)
+        async with contextlib.aclosing(stream) as items:  # type: ignore[type-var]
             async for item in items:
-                announce(item, model=model.spec.id, space=model.spec.space)
+                call.announce(item)
                 for chunk in chunks.feed(item):
                     yield chunk
 
-    def _stream(
-        self, model: SpaceModel, conversation: list[Message], params: GenerationParams
-    ) -> Iterator[ChatResponse]:
+    @staticmethod
+    def _stream(call: _Call) -> Iterator[ChatResponse]:
         chunks = ChatStream()
         # Closing early closes the async stream in the background loop: the job is cancelled.
-        with contextlib.closing(iterate_sync(model.stream(conversation, params))) as items:
+        stream = call.model.stream(call.conversation, call.params)
+        with contextlib.closing(iterate_sync(stream)) as items:
             for item in items:
-                announce(item, model=model.spec.id, space=model.spec.space)
+                call.announce(item)
                 yield from chunks.feed(item)
 
     # -- chat: primary --------------------------------------------------------------------
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return _final(self._stream(*self._prepare(messages, kwargs)))
+        return _final(self._stream(self._prepare(messages, kwargs)))
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        return self._stream(*self._prepare(messages, kwargs))  # type: ignore[return-value]
+        return self._stream(self._prepare(messages, kwargs))  # type: ignore[return-value]
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return await _afinal(self._astream(*self._prepare(messages, kwargs)))
+        return await _afinal(self._astream(self._prepare(messages, kwargs)))
 
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         # An `async def` that returns the generator: the callback decorator wraps it.
-        return self._astream(*self._prepare(messages, kwargs))  # type: ignore[return-value]
+        return self._astream(self._prepare(messages, kwargs))  # type: ignore[return-value]
 
     # -- completion: derived (the prompt, plus legacy image_documents, as one user turn) ----
 
@@ -227,7 +226,7 @@ class HFSpacesLLM(LLM):
         """Complete `prompt`; `image_documents` (ImageBlock / ImageNode / ImageDocument) is
         the entry point of LlamaIndex's legacy multimodal LLM classes."""
         messages = [prompt_message(prompt, image_documents)]
-        return completion_response(_final(self._stream(*self._prepare(messages, kwargs))))
+        return completion_response(_final(self._stream(self._prepare(messages, kwargs))))
 
     @llm_completion_callback()
     def stream_complete(
@@ -238,7 +237,7 @@ class HFSpacesLLM(LLM):
         **kwargs: Any,
     ) -> CompletionResponseGen:
         messages = [prompt_message(prompt, image_documents)]
-        chunks = self._stream(*self._prepare(messages, kwargs))
+        chunks = self._stream(self._prepare(messages, kwargs))
         return (completion_response(chunk) for chunk in chunks)
 
     @llm_completion_callback()
@@ -250,7 +249,7 @@ class HFSpacesLLM(LLM):
         **kwargs: Any,
     ) -> CompletionResponse:
         messages = [prompt_message(prompt, image_documents)]
-        final = await _afinal(self._astream(*self._prepare(messages, kwargs)))
+        final = await _afinal(self._astream(self._prepare(messages, kwargs)))
         return completion_response(final)
 
     @llm_completion_callback()
@@ -262,7 +261,19 @@ class HFSpacesLLM(LLM):
         **kwargs: Any,
     ) -> CompletionResponseAsyncGen:
         messages = [prompt_message(prompt, image_documents)]
-        return _completions(self._astream(*self._prepare(messages, kwargs)))
+        return _completions(self._astream(self._prepare(messages, kwargs)))
+
+
+class _Call(NamedTuple):
+    """One validated call: what to send, where, and the LLM span it belongs to."""
+
+    model: SpaceModel
+    conversation: list[Message]
+    params: GenerationParams
+    span_id: str | None
+
+    def announce(self, item: object) -> None:
+        announce(item, model=self.model.spec.id, space=self.model.spec.space, span_id=self.span_id)
 
 
 #: The name users of LlamaIndex's legacy `MultiModalLLM` classes look for.

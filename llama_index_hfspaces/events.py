@@ -45,17 +45,21 @@ class HFSpacesJobEvent(BaseEvent):
         return "HFSpacesJobEvent"
 
 
-def job_event(item: object, *, model: str, space: str) -> HFSpacesJobEvent | None:
+def job_event(
+    item: object, *, model: str, space: str, span_id: str | None = None
+) -> HFSpacesJobEvent | None:
     """The instrumentation event for one item of `SpaceModel.stream()`, if it is one."""
     kind = _KINDS.get(type(item))
     if kind is None:
         return None
-    return HFSpacesJobEvent(kind=kind, model=model, space=space, data=dataclasses.asdict(item))  # type: ignore[call-overload]
+    data = dataclasses.asdict(item)  # type: ignore[call-overload]
+    return HFSpacesJobEvent(kind=kind, model=model, space=space, data=data, span_id=span_id)
 
 
-def announce(item: object, *, model: str, space: str) -> None:
-    """Dispatch `item` as an `HFSpacesJobEvent` (in the caller's context, so the event
-    belongs to the caller's LLM span)."""
-    event = job_event(item, model=model, space=space)
+def announce(item: object, *, model: str, space: str, span_id: str | None) -> None:
+    """Dispatch `item` as an `HFSpacesJobEvent` of the LLM call's span. The span id is
+    taken at call time: a stream is read after the call (and its span) has returned, as
+    LlamaIndex's own in-progress events do."""
+    event = job_event(item, model=model, space=space, span_id=span_id)
     if event is not None:
         dispatcher.event(event)
