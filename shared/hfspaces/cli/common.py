@@ -66,10 +66,18 @@ def fail(message: str, code: int) -> NoReturn:
 def hint_for(exc: BaseException) -> str:
     """What the CLI user can do, where the core's message speaks to library callers."""
     if isinstance(exc, ConnectError):
-        return " Check --endpoint / HFSPACES_ENDPOINTS and your network."
+        return "Check --endpoint / HFSPACES_ENDPOINTS and your network."
     if isinstance(exc, SpaceTimeoutError):
-        return " Use --timeout to wait longer."
+        return "Use --timeout to wait longer."
     return ""
+
+
+def with_hint(message: str, hint: str) -> str:
+    if not hint:
+        return message
+    return (
+        f"{message} {hint}" if message.rstrip().endswith((".", "!", "?")) else f"{message}. {hint}"
+    )
 
 
 def run_guarded(action: Callable[[], T], *, debug: bool, as_json: bool = False) -> T:
@@ -101,7 +109,7 @@ def describe_error(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, InvalidInputError):
         return str(exc), EXIT_BAD_INPUT
     if isinstance(exc, SpaceError):
-        return f"{exc}{hint_for(exc)}", EXIT_SPACE_ERROR
+        return with_hint(str(exc), hint_for(exc)), EXIT_SPACE_ERROR
     if isinstance(exc, OSError):  # writing images, reading files the core did not wrap
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror or exc}{where}", EXIT_SPACE_ERROR
