@@ -40,14 +40,19 @@ def nearest_colour(rgb: tuple[int, int, int]) -> str:
     r, g, b = rgb
     return min(
         PALETTE,
-        key=lambda n: (PALETTE[n][0] - r) ** 2 + (PALETTE[n][1] - g) ** 2 + (PALETTE[n][2] - b) ** 2,
+        key=lambda n: (
+            (PALETTE[n][0] - r) ** 2 + (PALETTE[n][1] - g) ** 2 + (PALETTE[n][2] - b) ** 2
+        ),
     )
 
 
 def dominant_colours(image: Image.Image, limit: int = 3, min_share: float = 0.1) -> list[str]:
     """Names of the most common colours (at least ``min_share`` of pixels, at least one)."""
     thumb = image.convert("RGB").resize((32, 32), Image.Resampling.NEAREST)
-    counts = Counter(nearest_colour(px) for px in thumb.getdata())
+    raw = thumb.tobytes()  # getdata() is deprecated in recent Pillow
+    counts = Counter(
+        nearest_colour((raw[i], raw[i + 1], raw[i + 2])) for i in range(0, len(raw), 3)
+    )
     total = sum(counts.values())
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     names = [name for name, n in ranked if n / total >= min_share][:limit]

@@ -178,8 +178,10 @@ class Faults:
     def stream_plan(self) -> dict[str, int]:
         """For one new ``queue/data`` stream: which stream faults fire, after how many messages."""
         plan: dict[str, int] = {}
-        for name, attr in (("unexpected_error", "unexpected_error"), ("cut_stream", "cut_stream_after"),
-                           ("stall", "stall_after"), ("malformed", "malformed_after")):
+        for name, attr in (
+            ("unexpected_error", "unexpected_error"), ("cut_stream", "cut_stream_after"),
+            ("stall", "stall_after"), ("malformed", "malformed_after"),
+        ):
             if self.fire(name):
                 plan[name] = int(getattr(self, attr))
         return plan

@@ -18,7 +18,14 @@ from PIL import Image
 
 from . import backends
 from .config import JANUS_SPACE
-from .runtime import ReplicaState, app_error, gpu_guard, hidden_event_kwargs, queue_wait, tracked_job
+from .runtime import (
+    ReplicaState,
+    app_error,
+    gpu_guard,
+    hidden_event_kwargs,
+    queue_wait,
+    tracked_job,
+)
 from .samples import sample_image_path
 
 

@@ -9,6 +9,7 @@ final chunk (the client sees a truncated body, aiohttp's ClientPayloadError).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -254,7 +255,5 @@ class _FaultyStream:
             while (await self.receive())["type"] != "http.disconnect":
                 pass
 
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(disconnected(), timeout=float(self.state.faults.stall_timeout))
-        except asyncio.TimeoutError:
-            pass

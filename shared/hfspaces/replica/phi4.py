@@ -42,7 +42,9 @@ LIST_CONTENT = _content_annotation.startswith("list")
 
 def _file(value: Any) -> Any:
     # gradio_client hands back downloaded files as bare local paths.
-    return {"path": value, "meta": {"_type": "gradio.FileData"}} if isinstance(value, str) else value
+    if isinstance(value, str):
+        return {"path": value, "meta": {"_type": "gradio.FileData"}}
+    return value
 
 
 def _part(content: Any) -> dict[str, Any]:

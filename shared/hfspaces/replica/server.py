@@ -3,8 +3,9 @@ and the control routes.
 
 URL layout (``base_url`` = ``http://127.0.0.1:PORT``):
 
-- ``{base_url}/spaces/deepseek-ai/janus-pro-7b`` and ``{base_url}/spaces/microsoft/phi-4-multimodal``:
-  the two gradio apps (``/config``, ``/gradio_api/...``), mounted as path prefixes;
+- ``{base_url}/spaces/deepseek-ai/janus-pro-7b`` and
+  ``{base_url}/spaces/microsoft/phi-4-multimodal``: the two gradio apps
+  (``/config``, ``/gradio_api/...``), mounted as path prefixes;
 - ``{hub_url}/api/spaces/{owner}/{name}/jwt``: the Hub stub, where ``hub_url`` is the same
   server under the other loopback name (``http://localhost:PORT``), so Hub and Spaces are
   different hosts to a client;
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import inspect
 import logging
 import os
@@ -28,20 +30,20 @@ from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import anyio  # noqa: E402 - after the environment is set for gradio
-import gradio as gr  # noqa: E402
-import uvicorn  # noqa: E402
-from fastapi import FastAPI, Request  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
+import anyio
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from .config import JANUS_SPACE, PHI4_SPACE, SPACES, ReplicaConfig, space_prefix  # noqa: E402
-from .faults import FAULT_KEYS  # noqa: E402
-from .hub import hub_router  # noqa: E402
-from .janus import build_janus  # noqa: E402
-from .middleware import QuietCutFilter, ReplicaMiddleware  # noqa: E402
-from .phi4 import build_phi4  # noqa: E402
-from .runtime import ReplicaState  # noqa: E402
-from .samples import ASSETS  # noqa: E402
+from .config import JANUS_SPACE, PHI4_SPACE, SPACES, ReplicaConfig, space_prefix
+from .faults import FAULT_KEYS
+from .hub import hub_router
+from .janus import build_janus
+from .middleware import QuietCutFilter, ReplicaMiddleware
+from .phi4 import build_phi4
+from .runtime import ReplicaState
+from .samples import ASSETS
 
 log = logging.getLogger("hfspaces.replica")
 
@@ -70,6 +72,26 @@ def _supported(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, An
     return {k: v for k, v in kwargs.items() if k in params}
 
 
+_BUILD_LOCK = threading.Lock()
+
+
+def _build_fresh(builder: Builder, state: ReplicaState, shift: int) -> gr.Blocks:
+    """Build with component ids counted from 0, as in the Space's own process.
+
+    gradio numbers blocks with a process-wide counter; each real Space starts at 0, so the
+    trigger ids match the live ones (Janus 10/20, Phi-4 8). The counter is restored after.
+    """
+    from gradio.context import Context
+
+    with _BUILD_LOCK:
+        before = Context.id
+        Context.id = 0
+        try:
+            return builder(state, shift)
+        finally:
+            Context.id = max(before, Context.id)
+
+
 class _SpaceHost:
     """ASGI app for one Space; serves the current variant (``config_changed`` swaps it)."""
 
@@ -82,7 +104,7 @@ class _SpaceHost:
 
     def build(self, shift: int) -> _Variant:
         config = self.state.config
-        blocks = BUILDERS[self.space](self.state, shift)
+        blocks = _build_fresh(BUILDERS[self.space], self.state, shift)
         blocks.queue(**_supported(blocks.queue, {
             "default_concurrency_limit": config.concurrency,
             "max_size": config.queue_max_size,
@@ -126,6 +148,8 @@ class Replica:
         self.config = config or ReplicaConfig()
         self.state = ReplicaState(self.config)
         self.hosts = {space: _SpaceHost(space, self.state) for space in SPACES}
+        # reset() restores these behaviour settings to their start-up values.
+        self._initial = {k: copy.deepcopy(getattr(self.config, k)) for k in RUNTIME_CONFIG_KEYS}
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -183,8 +207,11 @@ class Replica:
         return self.state.faults.snapshot()
 
     def reset(self) -> None:
-        """Faults off, quotas and stats cleared, original app layout."""
+        """Faults off, behaviour back to the start-up config, quotas and stats cleared,
+        original app layout."""
         with self._lock:
+            for key, value in self._initial.items():
+                setattr(self.config, key, copy.deepcopy(value))
             self.state.reset()
             self._set_shift(0)
 
@@ -215,7 +242,8 @@ class Replica:
 
     async def _start_variant(self, variant: _Variant) -> None:
         assert self._stack is not None
-        await self._stack.enter_async_context(variant.holder.router.lifespan_context(variant.holder))
+        holder = variant.holder
+        await self._stack.enter_async_context(holder.router.lifespan_context(holder))
 
     # -- ASGI ----------------------------------------------------------------------------
     def _asgi(self) -> Any:
