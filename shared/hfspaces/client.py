@@ -79,6 +79,9 @@ class SpaceClient:
         self._config_lock: asyncio.Lock | None = None
         self._uploads: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        #: Jobs joined and not yet finished: `aclose()` cancels the ones left behind (also
+        #: jobs the caller dropped unread: they still hold a place in the Space's queue).
+        self._jobs: set[Job] = set()
 
     def __repr__(self) -> str:
         who = "token" if not self.identity.anonymous else "anonymous"
@@ -91,7 +94,14 @@ class SpaceClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Finish pending server-side cancels (bounded) and close the HTTP session."""
+        """Cancel jobs left unfinished, finish pending server-side cancels (bounded) and
+        close the HTTP session."""
+        # An `async for` left with `break` is closed by the event loop's async-generator
+        # finaliser a few turns later: let those run, then stop whatever is still open.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        for job in list(self._jobs):
+            job._abandon()
         if self._background:
             await asyncio.wait(list(self._background), timeout=CLOSE_GRACE)
             for task in self._background:
@@ -289,6 +299,7 @@ class SpaceClient:
             rejoin=self._rejoin,
         )
         await self._join(job, name=endpoint if isinstance(endpoint, (str, int)) else None)
+        self._jobs.add(job)
         return job
 
     async def run(self, endpoint: str | int, data: Sequence[Any], **kwargs: Any) -> list[Any]:

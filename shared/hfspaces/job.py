@@ -70,6 +70,8 @@ class Job:
         self._cancelled = False
         self._outcome: Completed | BaseException | None = None
         self._response: aiohttp.ClientResponse | None = None
+        #: The server finished this event (a failed completion): nothing to cancel there.
+        self._ended_on_server = False
 
     def __repr__(self) -> str:
         state = "done" if self._done else "cancelled" if self._cancelled else "running"
@@ -107,6 +109,7 @@ class Job:
         if self._done or self._cancelled:
             return
         self._cancelled = True
+        self.client._jobs.discard(self)
         self._close_stream()
         await self.client._cancel_on_server(self)
 
@@ -134,17 +137,26 @@ class Job:
                     log.info("ZeroGPU quota exceeded; waiting %.0f s as allowed", wait)
                     quota_waited += wait
                     await asyncio.sleep(wait)
+                self._ended_on_server = False
                 await self._rejoin(self)
         except BaseException as exc:
             if self._outcome is None and not isinstance(exc, GeneratorExit):
                 self._outcome = exc if isinstance(exc, Exception) else None
             raise
         finally:
-            if not self._done and not self._cancelled:
-                # Left early (break, task cancelled, error): stop the job on the server too.
-                self._cancelled = True
-                self._close_stream()
-                self.client._spawn(self.client._cancel_on_server(self))
+            # Left early (break, task cancelled, error): stop the job on the server too.
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Stop a job nobody will finish: close the stream, cancel on the server in the
+        background (`SpaceClient.aclose()` waits for it, bounded)."""
+        self.client._jobs.discard(self)
+        if self._done or self._cancelled:
+            return
+        self._cancelled = True
+        self._close_stream()
+        if not self._ended_on_server:
+            self.client._spawn(self.client._cancel_on_server(self))
 
     def _remaining(self) -> float:
         return self.deadline - asyncio.get_running_loop().time()
@@ -244,6 +256,7 @@ class Job:
                         if body.get("success") is False or (
                             isinstance(output, dict) and "error" in output
                         ):
+                            self._ended_on_server = True
                             raise protocol.error_from_output(output, space)
                         if not isinstance(output, dict) or "data" not in output:
                             self._cancelled = True  # `output: {}`: cancelled on the server
