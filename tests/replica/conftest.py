@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -82,8 +84,7 @@ async def upload(http: aiohttp.ClientSession, base: str, path: str,
                  mime: str) -> dict[str, Any]:
     """Upload like the seeds' library and wrap the server path as FileData."""
     form = aiohttp.FormData()
-    with open(path, "rb") as fh:
-        content = fh.read()
+    content = await asyncio.to_thread(Path(path).read_bytes)
     form.add_field("files", content, filename=os.path.basename(path), content_type=mime)
     async with http.post(f"{base}/gradio_api/upload", data=form) as resp:
         assert resp.status == 200, await resp.text()

@@ -55,8 +55,8 @@ def test_gradio_client_calls_every_endpoint(rep: Any) -> None:
     gallery = janus.predict("a cat", 12345, 5, 1.0, api_name="/generate_image")
     assert len(gallery) == 5 and all(item["image"] for item in gallery)
     phi = Client(rep.url_for(PHI4_SPACE), verbose=False)
-    history, _, _ = phi.predict([], {"text": "hello", "files": [handle_file(str(sample_image_path()))]},
-                                None, api_name="/add_message")
+    message = {"text": "hello", "files": [handle_file(str(sample_image_path()))]}
+    history, _, _ = phi.predict([], message, None, api_name="/add_message")
     final = phi.predict(history, api_name="/chat")
     assert final[-1]["role"] == "assistant"
     assert "64×48" in final[-1]["content"][0]["text"]
@@ -269,7 +269,9 @@ async def test_app_and_quota_errors(rep: Any, http: aiohttp.ClientSession) -> No
     assert (await _janus_understand(http, rep))["success"]
 
 
-async def _stream_raw(http: aiohttp.ClientSession, base: str) -> tuple[list[bytes], BaseException | None]:
+async def _stream_raw(
+    http: aiohttp.ClientSession, base: str
+) -> tuple[list[bytes], BaseException | None]:
     """Join a Phi-4 chat and collect raw ``data:`` lines until the stream ends or breaks."""
     session_hash = new_session()
     resp = await join(http, base, 11, [[{"role": "user", "content": "hi"}]], session_hash)

@@ -1,0 +1,66 @@
+"""``python -m hfspaces.replica`` as a process, and a replica whose jobs really queue."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from conftest import join, new_session, read_events
+from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def test_cli_prints_urls_and_stops_on_sigint() -> None:
+    env = {**os.environ, "PYTHONPATH": f"{SHARED}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hfspaces.replica", "--image-size", "32", "--token-delay", "0"],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().strip() for _ in range(3)]
+        names = [line.split(" ", 1)[0] for line in lines]
+        assert names == [JANUS_SPACE, PHI4_SPACE, "hub"]
+        url = lines[0].split(" ", 1)[1]
+        with urllib.request.urlopen(url + "/config", timeout=10) as resp:
+            assert resp.status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+async def test_concurrency_limit_queues_jobs_with_ranks() -> None:
+    with Replica(ReplicaConfig(image_size=32, concurrency=1)) as rep:
+        rep.configure(queue_delay=0.3)
+        base = rep.url_for(PHI4_SPACE)
+        async with aiohttp.ClientSession() as http:
+
+            async def one() -> list[dict[str, Any]]:
+                sh = new_session()
+                resp = await join(http, base, 11, [[{"role": "user", "content": "q"}]], sh)
+                assert resp.status == 200
+                out = []
+                async with http.get(f"{base}/gradio_api/queue/data",
+                                    params={"session_hash": sh}) as stream:
+                    async for msg in read_events(stream):
+                        out.append(msg)
+                        if msg["msg"] == "process_completed":
+                            break
+                return out
+
+            runs = await asyncio.gather(*(one() for _ in range(3)))
+        ranks = [m["rank"] for run in runs for m in run if m["msg"] == "estimation"]
+        assert max(ranks) >= 1
+        assert all(run[-1]["success"] for run in runs)
+        assert rep.stats()["jobs_completed"] == 3
