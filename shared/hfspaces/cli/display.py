@@ -144,6 +144,10 @@ class LiveDisplay(Display):
                 TimeElapsedColumn(),
                 console=self.console,
                 transient=True,
+                # rich would capture sys.stdout and print it on *our* console (stderr):
+                # the answer must go to the real stdout, untouched.
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self._progress.start()
             self._task = self._progress.add_task("connecting", total=None)
