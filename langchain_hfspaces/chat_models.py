@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import aclosing
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
 
 from hfspaces import GenerationParams, InvalidInputError, SpaceModel, UnsupportedInputError
 from hfspaces import get_model as _get_model
@@ -18,13 +20,14 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import BaseChatModel, LangSmithParams, ModelProfile
+from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableConfig, ensure_config
 from pydantic import Field, field_validator
 
 from ._convert import PROVIDER, ChunkStream, convert_messages
-from ._events import CustomEvent
 from ._settings import SpaceSettings
 
 DEFAULT_MODEL = "phi-4-multimodal"
@@ -33,6 +36,10 @@ DEFAULT_MODEL = "phi-4-multimodal"
 _SAMPLING = ("temperature", "top_p", "seed", "guidance", "num_images")
 #: Keyword arguments a call (`invoke(..., **kwargs)`, `.bind(...)`) may override.
 _CALL_KWARGS = frozenset({*_SAMPLING, "max_tokens", "model"})
+#: Private keyword that carries a `stream()`/`astream()` run to `_stream`/`_astream`.
+_STREAM_RUN = "_hfspaces_stream_run"
+
+_Manager = TypeVar("_Manager", CallbackManager, AsyncCallbackManager)
 
 
 class ChatHFSpaces(SpaceSettings, BaseChatModel):
@@ -187,16 +194,19 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        stream_run = kwargs.pop(_STREAM_RUN, None)
         space_model, conversation, params = self._prepare(messages, stop, kwargs)
         chunks = self._chunk_stream(space_model)
+        sink = self._event_sink(AsyncCallbackManager, run_manager, stream_run)
         # aclosing: leaving early (break, cancel) closes the job's stream, which cancels it.
         async with aclosing(space_model.stream(conversation, params)) as items:
             async for item in items:
                 for out in chunks.feed(item):
                     if isinstance(out, ChatGenerationChunk):
                         yield out
-                    elif run_manager is not None:
-                        await _adispatch(run_manager, out)
+                    elif sink is not None:
+                        manager, run_id = sink
+                        await manager.on_custom_event(*out, run_id=run_id)
 
     def _stream(
         self,
@@ -205,16 +215,19 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        stream_run = kwargs.pop(_STREAM_RUN, None)
         space_model, conversation, params = self._prepare(messages, stop, kwargs)
         chunks = self._chunk_stream(space_model)
+        sink = self._event_sink(CallbackManager, run_manager, stream_run)
         # The async core runs in hfspaces' background loop; this works inside a running
         # loop too (notebooks), and closing this generator cancels the job.
         for item in iterate_sync(space_model.stream(conversation, params)):
             for out in chunks.feed(item):
                 if isinstance(out, ChatGenerationChunk):
                     yield out
-                elif run_manager is not None:
-                    _dispatch(run_manager, out)
+                elif sink is not None:
+                    manager, run_id = sink
+                    manager.on_custom_event(*out, run_id=run_id)
 
     async def _agenerate(
         self,
@@ -234,34 +247,87 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     ) -> ChatResult:
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
 
+    def stream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[AIMessageChunk]:
+        """As `BaseChatModel.stream`; custom events reach the run's callback handlers."""
+        config, run = _with_stream_run(config)
+        yield from super().stream(input, config, stop=stop, **kwargs, **{_STREAM_RUN: run})
 
-# Custom events go to every handler of this model run, tagged with its run id, as
-# `adispatch_custom_event` does for the current run inside a tool or lambda.
+    async def astream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[AIMessageChunk]:
+        """As `BaseChatModel.astream`; custom events reach the run's callback handlers."""
+        config, run = _with_stream_run(config)
+        chunks = super().astream(input, config, stop=stop, **kwargs, **{_STREAM_RUN: run})
+        async with aclosing(chunks):  # leaving early closes the stream now: the job is cancelled
+            async for chunk in chunks:
+                yield chunk
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        kwargs.pop(_STREAM_RUN, None)  # plumbing, not a parameter: keep it out of traces
+        return super()._get_invocation_params(stop=stop, **kwargs)
+
+    def _event_sink(
+        self,
+        manager_class: type[_Manager],
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+        stream_run: _StreamRun | None,
+    ) -> tuple[_Manager, UUID] | None:
+        """The callback manager and run id custom events are sent with, if any."""
+        if run_manager is not None:
+            manager = manager_class(
+                handlers=run_manager.handlers,
+                inheritable_handlers=run_manager.inheritable_handlers,
+                parent_run_id=run_manager.parent_run_id,
+                tags=run_manager.tags,
+                inheritable_tags=run_manager.inheritable_tags,
+                metadata=run_manager.metadata,
+                inheritable_metadata=run_manager.inheritable_metadata,
+            )
+            return manager, run_manager.run_id
+        if stream_run is not None:
+            config = stream_run.config
+            manager = manager_class.configure(
+                config.get("callbacks"),
+                self.callbacks,
+                self.verbose,
+                config.get("tags"),
+                self.tags,
+                config.get("metadata"),
+                self.metadata,
+            )
+            return manager, stream_run.run_id
+        return None
 
 
-async def _adispatch(run_manager: AsyncCallbackManagerForLLMRun, event: CustomEvent) -> None:
-    manager = AsyncCallbackManager(
-        handlers=run_manager.handlers,
-        inheritable_handlers=run_manager.inheritable_handlers,
-        parent_run_id=run_manager.parent_run_id,
-        tags=run_manager.tags,
-        inheritable_tags=run_manager.inheritable_tags,
-        metadata=run_manager.metadata,
-        inheritable_metadata=run_manager.inheritable_metadata,
-    )
-    name, data = event
-    await manager.on_custom_event(name, data, run_id=run_manager.run_id)
+# -- custom events ----------------------------------------------------------
+# Queue/progress/log news goes to every handler of this model run, tagged with its run
+# id (as `adispatch_custom_event` does inside a tool). `invoke` hands `_generate` its run
+# manager; `stream`/`astream` do not hand it to `_stream`/`_astream` (langchain-core's
+# choice since 0.1.14), so for those we fix the run id up front and carry the config.
 
 
-def _dispatch(run_manager: CallbackManagerForLLMRun, event: CustomEvent) -> None:
-    manager = CallbackManager(
-        handlers=run_manager.handlers,
-        inheritable_handlers=run_manager.inheritable_handlers,
-        parent_run_id=run_manager.parent_run_id,
-        tags=run_manager.tags,
-        inheritable_tags=run_manager.inheritable_tags,
-        metadata=run_manager.metadata,
-        inheritable_metadata=run_manager.inheritable_metadata,
-    )
-    name, data = event
-    manager.on_custom_event(name, data, run_id=run_manager.run_id)
+@dataclass(frozen=True)
+class _StreamRun:
+    run_id: UUID
+    config: RunnableConfig
+
+
+def _with_stream_run(config: RunnableConfig | None) -> tuple[RunnableConfig, _StreamRun]:
+    config = ensure_config(config)
+    run_id = config.get("run_id") or uuid4()
+    config = {**config, "run_id": run_id}  # the base class starts the run with this id
+    return config, _StreamRun(run_id, config)

@@ -7,11 +7,22 @@ from typing import Any
 
 import pytest
 from lc_support import Recorder
+from pytest_socket import disable_socket, enable_socket
 
 from langchain_hfspaces import ChatHFSpaces
 
 #: Replica settings tests may change at run time; restored after each test.
 RUNTIME_KEYS = ("token_delay", "answer_words", "phi4_stream")
+
+
+@pytest.fixture
+def no_network() -> Iterator[None]:
+    """No sockets but unix ones (the event loop's self-pipe), for one test."""
+    disable_socket(allow_unix_socket=True)
+    try:
+        yield
+    finally:
+        enable_socket()
 
 
 @pytest.fixture

@@ -61,6 +61,12 @@ class Recorder(BaseCallbackHandler):
         super().__init__()
         self.log: list[tuple[str, Any]] = []
         self.run_ids: set[UUID] = set()
+        self.model_runs: list[tuple[UUID, dict[str, Any]]] = []
+
+    def on_chat_model_start(
+        self, serialized: Any, messages: Any, *, run_id: UUID, **kwargs: Any
+    ) -> None:
+        self.model_runs.append((run_id, kwargs.get("invocation_params") or {}))
 
     def on_custom_event(self, name: str, data: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self.log.append((name, data))

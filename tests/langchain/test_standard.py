@@ -6,7 +6,6 @@ integration suites talk to the replica over loopback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,19 +14,8 @@ import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests, ToolsIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests, ToolsUnitTests
 from lc_support import make_png, make_wav
-from pytest_socket import disable_socket, enable_socket
 
 from langchain_hfspaces import ChatHFSpaces, HFSpacesImageTool
-
-
-@pytest.fixture
-def no_network() -> Iterator[None]:
-    """No sockets but unix ones (the event loop's self-pipe), for this test only."""
-    disable_socket(allow_unix_socket=True)
-    try:
-        yield
-    finally:
-        enable_socket()
 
 
 def _local_media(url: str, **_: Any) -> SimpleNamespace:
