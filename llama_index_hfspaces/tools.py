@@ -77,6 +77,11 @@ class HFSpacesToolSpec(BaseToolSpec):
             f"vision_model={self.vision_model.spec.id!r}, output_dir={self.output_dir!s})"
         )
 
+    async def aclose(self) -> None:
+        """Close the HTTP sessions the tools opened in the running event loop."""
+        await self.image_model.aclose()
+        await self.vision_model.aclose()
+
     # -- generate_image ---------------------------------------------------------------------
 
     def generate_image(

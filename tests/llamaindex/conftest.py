@@ -1,24 +1,42 @@
-"""Helpers for the LlamaIndex tests. Every fixture here talks to the session replica."""
+"""Fixtures for the LlamaIndex tests. Every LLM here talks to the session replica: the
+session's HFSPACES_ENDPOINTS points the default endpoints at it, so no arguments needed."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from llama_index_hfspaces import HFSpacesLLM
+
+from llama_index_hfspaces import HFSpacesLLM, HFSpacesToolSpec
+
+
+async def _closing(llm: HFSpacesLLM) -> AsyncIterator[HFSpacesLLM]:
+    yield llm
+    await llm.aclose()  # the session opened in the test loop (sync calls close at exit)
 
 
 @pytest.fixture
-def phi4(fresh_replica: Any) -> HFSpacesLLM:
-    """Phi-4 with no arguments: HFSPACES_ENDPOINTS (set by the session) points at the replica."""
-    return HFSpacesLLM()
+async def phi4(fresh_replica: Any) -> AsyncIterator[HFSpacesLLM]:
+    async for llm in _closing(HFSpacesLLM()):
+        yield llm
 
 
 @pytest.fixture
-def janus(fresh_replica: Any) -> HFSpacesLLM:
-    return HFSpacesLLM(model="janus-pro-7b")
+async def janus(fresh_replica: Any) -> AsyncIterator[HFSpacesLLM]:
+    async for llm in _closing(HFSpacesLLM(model="janus-pro-7b")):
+        yield llm
 
 
 @pytest.fixture
-def janus_image(fresh_replica: Any) -> HFSpacesLLM:
-    return HFSpacesLLM(model="janus-pro-7b-image", num_images=2, seed=7)
+async def janus_image(fresh_replica: Any) -> AsyncIterator[HFSpacesLLM]:
+    async for llm in _closing(HFSpacesLLM(model="janus-pro-7b-image", num_images=2, seed=7)):
+        yield llm
+
+
+@pytest.fixture
+async def spec(fresh_replica: Any, tmp_path: Path) -> AsyncIterator[HFSpacesToolSpec]:
+    tools = HFSpacesToolSpec(output_dir=tmp_path / "images")
+    yield tools
+    await tools.aclose()

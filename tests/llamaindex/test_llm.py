@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def _check_stream(chunks: list[Any], text_of: Any) -> None:
     assert len(chunks) > 1, "Phi-4 streams tokens: expected several chunks"
     assert all(chunk.delta for chunk in chunks), "every chunk carries a non-empty delta"
     texts = [text_of(chunk) for chunk in chunks]
-    assert all(b.startswith(a) for a, b in zip(texts, texts[1:])), "cumulative"
+    assert all(b.startswith(a) for a, b in itertools.pairwise(texts)), "cumulative"
     assert "".join(chunk.delta for chunk in chunks) == texts[-1]
     assert texts[-1] == 'Turn 1. You said: "Stream it".'
     assert chunks[-1].raw["space"] == "microsoft/phi-4-multimodal"
@@ -406,7 +407,7 @@ def test_the_token_reaches_the_hub_and_never_shows(
 
 
 class _Collect(BaseEventHandler):
-    events: list[BaseEvent] = []
+    events: list[BaseEvent]
 
     @classmethod
     def class_name(cls) -> str:

@@ -18,8 +18,8 @@ from hfspaces.conversation import AudioPart, ImagePart, TextPart
 from hfspaces.events import Queued
 from llama_index.core.base.llms.types import (
     AudioBlock,
-    CachePoint,
     CacheControl,
+    CachePoint,
     ChatMessage,
     DocumentBlock,
     ImageBlock,
