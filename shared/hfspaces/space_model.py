@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -106,7 +106,7 @@ class SpaceModel:
 
     async def stream(
         self, conversation: Conversation, params: GenerationParams | None = None
-    ) -> AsyncIterator[Event | Generation]:
+    ) -> AsyncGenerator[Event | Generation, None]:
         """Yield queue/progress/log events and text deltas, then the `Generation`.
 
         Stop sequences are applied here: text is held back until it cannot start a stop

@@ -12,7 +12,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         raise
 
 
-def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+def iterate_sync(agen: AsyncIterator[T]) -> Generator[T, None, None]:
     """Iterate an async iterator from sync code, one item at a time. Closing the sync
     iterator early (break) closes the async one, which cancels its job."""
     loop = background_loop()
