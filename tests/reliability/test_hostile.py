@@ -66,7 +66,10 @@ def test_safe_filename_whatever_the_server_sends(name: str, tmp_path: Path) -> N
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(name=st.text(max_size=300))
 def test_safe_filename_property(name: str, tmp_path: Path) -> None:
