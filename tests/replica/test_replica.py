@@ -175,6 +175,28 @@ async def test_cancel_stops_the_phi4_generator(rep: Any, http: aiohttp.ClientSes
     assert stats["jobs_cancelled"] == 1 and stats["running"] == 0
 
 
+async def test_dropping_the_stream_stops_the_generator(
+    rep: Any, http: aiohttp.ClientSession
+) -> None:
+    base = rep.url_for(PHI4_SPACE)
+    rep.configure(token_delay=0.02, answer_words=200)
+    session_hash = new_session()
+    await join(http, base, 11, [[{"role": "user", "content": "long"}]], session_hash)
+    generating = 0
+    async with http.get(f"{base}/gradio_api/queue/data",
+                        params={"session_hash": session_hash}) as stream:
+        async for msg in read_events(stream):
+            generating += msg["msg"] == "process_generating"
+            if generating == 3:
+                stream.close()  # drop the connection mid-answer
+                break
+    for _ in range(100):
+        if rep.stats()["generator_stopped_early"]:
+            break
+        await asyncio.sleep(0.05)
+    assert rep.stats()["generator_stopped_early"] == 1
+
+
 # -- hub, identity, quota --------------------------------------------------------------------
 async def test_hub_jwt_identity_and_expiry(rep: Any, http: aiohttp.ClientSession) -> None:
     url = f"{rep.hub_url}/api/spaces/{JANUS_SPACE}/jwt"
