@@ -75,3 +75,14 @@ def own_tasks() -> set[asyncio.Task[Any]]:
     """Tasks other than the current one (pytest-asyncio's loop runs only the test)."""
     current = asyncio.current_task()
     return {t for t in asyncio.all_tasks() if t is not current and not t.done()}
+
+
+def solid_png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour (the replica describes size and dominant colours)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
