@@ -127,4 +127,5 @@ def build_janus(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             outputs=image_output,
             api_name="generate_image",
         )
-    return demo
+    blocks: gr.Blocks = demo
+    return blocks

@@ -91,7 +91,7 @@ def normalize_history(messages: Any) -> Any:
     return out
 
 
-class LenientChatMessages(_BaseMessages):  # type: ignore[misc,valid-type]
+class LenientChatMessages(_BaseMessages):  # type: ignore[misc]
     """gradio's chat history model, accepting both gradio 5 and 6 content shapes."""
 
     @model_validator(mode="before")
@@ -203,6 +203,7 @@ def build_phi4(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             queue=False, api_name="add_message",
         )
         submit.then(chat, chatbot, chatbot, api_name="chat")
-    return demo
+    blocks: gr.Blocks = demo
+    return blocks
 
 

@@ -22,7 +22,7 @@ log = logging.getLogger("hfspaces.replica")
 def app_error(message: str, title: str | None = None) -> gr.Error:
     """A gr.Error with a title where gradio supports titles (5.x+)."""
     try:
-        return gr.Error(message, title=title or "Error")  # type: ignore[call-arg]
+        return gr.Error(message, title=title or "Error")
     except TypeError:
         return gr.Error(message)
 
