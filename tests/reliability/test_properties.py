@@ -15,7 +15,7 @@ from hfspaces.job import _parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-BOUNDED = settings(max_examples=200, deadline=2000, database=None)
+BOUNDED = settings(max_examples=150, deadline=2000, database=None)
 
 # -- SSE ----------------------------------------------------------------------------------
 
