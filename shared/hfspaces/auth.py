@@ -87,7 +87,7 @@ class ZeroGPUIdentity:
                 token = self._token
                 if token is None or not token.fresh():
                     token = self._token = await self._fetch(transport)
-        return {"x-zerogpu-token": token.jwt.get_secret_value(), "x-zerogpu-uuid": self.uuid}
+        return {"x-zerogpu-token": token.jwt.header(), "x-zerogpu-uuid": self.uuid}
 
     async def _fetch(self, transport: Transport) -> ZeroGPUToken:
         assert self.hf_token is not None
@@ -97,7 +97,7 @@ class ZeroGPUIdentity:
             f"{self.hub_url}/api/spaces/{quote(owner)}/{quote(name)}/jwt"
             f"?expiration={quote(expiration)}&include_pro_status=true"
         )
-        headers = {"Authorization": f"Bearer {self.hf_token.get_secret_value()}"}
+        headers = {"Authorization": self.hf_token.header("Bearer ")}
         status, body = await transport.get_json(url, headers=headers, trusted_host=self.hub_url)
         if status in (401, 403):
             raise errors.AuthError(

@@ -452,7 +452,7 @@ class SpaceClient:
             and host.endswith(".hf.space")
             and self.base_url.startswith("https://")
         ):
-            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+            headers["Authorization"] = token.header("Bearer ")
         return headers
 
 

@@ -6,6 +6,15 @@ import os
 from typing import Any
 
 
+class MaskedStr(str):
+    """A header value that is sent as it is but never shown by `repr`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
 class Secret:
     """A string that masks itself. Accepts pydantic's `SecretStr` too."""
 
@@ -16,6 +25,11 @@ class Secret:
 
     def get_secret_value(self) -> str:
         return self._value
+
+    def header(self, prefix: str = "") -> str:
+        """`prefix + value` for an HTTP header: a real `str` on the wire, masked in `repr`,
+        so a traceback printed with its locals (pytest -l, error trackers) does not show it."""
+        return MaskedStr(prefix + self._value)
 
     def __repr__(self) -> str:
         return "Secret('**********')"

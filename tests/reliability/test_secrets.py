@@ -20,7 +20,7 @@ from hfspaces.auth import ZeroGPUIdentity
 from hfspaces.replica import PHI4_SPACE
 from hfspaces.secret import Secret
 from hfspaces.space_model import SpaceModel
-from rel_support import chat_text, fast_client, history
+from rel_support import chat_text, fast_client, free_port, history
 
 TOKEN = "hf_RELIABILITYsecret0123456789abcdefXYZ"
 CREDENTIALS = ("authorization", "x-hf-authorization", "x-zerogpu-token", "x-zerogpu-uuid")
@@ -73,6 +73,27 @@ async def test_exceptions_and_tracebacks_never_carry_the_token(rep: Any, phi4_ur
     err = info.value
     for text in (str(err), repr(err), err.message, "".join(traceback.format_exception(err))):
         assert not leaks(text)
+
+
+async def test_tracebacks_with_locals_never_carry_the_token(rep: Any, phi4_url: str) -> None:
+    """Error trackers and `pytest -l` print every frame's locals, aiohttp's included: the
+    header values holding the token or the JWT are masked there too."""
+    dead_hub = f"http://127.0.0.1:{free_port()}"
+    client = fast_client(
+        phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=dead_hub, max_retries=0
+    )
+    with pytest.raises(errors.ConnectError) as refused:
+        await client.identity.headers(client.transport)  # fails inside aiohttp's frames
+    await client.aclose()
+    rep.configure(app_error=True)
+    client = fast_client(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url)
+    with pytest.raises(errors.AppError) as failed:
+        await (await client.submit("chat", history())).result()  # a join carried the JWT
+    jwt = (await client.identity.headers(client.transport))["x-zerogpu-token"]
+    await client.aclose()
+    for err in (refused.value, failed.value):
+        report = traceback.TracebackException.from_exception(err, capture_locals=True)
+        assert not leaks("".join(report.format()), jwt)
 
 
 async def test_log_records_never_carry_the_token(
