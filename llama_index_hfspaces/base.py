@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -45,6 +44,18 @@ def _token_from_env() -> SecretStr | None:
     return SecretStr(token) if token else None
 
 
+class _Built:
+    """The `SpaceModel` built for one set of settings. A deep copy of the LLM starts without
+    one: it holds live sessions and the token (which refuses to be copied)."""
+
+    def __init__(self, model: SpaceModel | None = None, key: tuple[Any, ...] = ()) -> None:
+        self.model = model
+        self.key = key
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Built:
+        return _Built()
+
+
 class HFSpacesLLM(LLM):
     """A Hugging Face Space model as a LlamaIndex chat LLM.
 
@@ -60,6 +71,12 @@ class HFSpacesLLM(LLM):
     raises `hfspaces.InvalidInputError` (a `ValueError`) before any request; Space failures
     raise `hfspaces.SpaceError` subclasses (queue full, GPU quota, timeouts, ...).
     Queue/progress/log updates are dispatched as `HFSpacesJobEvent` instrumentation events.
+
+    Keyword arguments of a call (`temperature`, `top_p`, `seed`, `guidance`, `num_images`,
+    `stop`) override the fields for that call; other keyword arguments LlamaIndex passes
+    along are ignored. Streams: every chunk has the cumulative message and a non-empty
+    `delta`; the last one also carries the run metadata (`raw`, `additional_kwargs`) and,
+    for janus-pro-7b-image, the images.
     """
 
     model: str = Field(
@@ -98,9 +115,7 @@ class HFSpacesLLM(LLM):
         default=3, ge=0, description="Retries of transient failures (429, 503, resets)."
     )
 
-    _space_model: SpaceModel | None = PrivateAttr(default=None)
-    _space_model_key: tuple[Any, ...] | None = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _built: _Built = PrivateAttr(default_factory=lambda: _Built())
 
     def __init__(self, **data: Any) -> None:
         # Fail on an unknown model name now, with the registry's message (no network).
@@ -135,25 +150,25 @@ class HFSpacesLLM(LLM):
             self.timeout,
             self.max_retries,
         )
-        with self._lock:
-            if self._space_model is None or self._space_model_key != key:
-                self._space_model = SpaceModel(
-                    self.model,
-                    endpoint=self.endpoint,
-                    hf_token=self.hf_token,
-                    hub_url=self.hub_url,
-                    timeout=self.timeout,
-                    max_retries=self.max_retries,
-                )
-                self._space_model_key = key
-                # Sync calls open a session in the shared background loop: close it at exit.
-                on_shutdown(self._space_model.aclose)
-            return self._space_model
+        # No lock: building a SpaceModel does no I/O, so a rare double build is harmless.
+        if self._built.model is None or self._built.key != key:
+            model = SpaceModel(
+                self.model,
+                endpoint=self.endpoint,
+                hf_token=self.hf_token,
+                hub_url=self.hub_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+            )
+            self._built = _Built(model, key)
+            # Sync calls open a session in the shared background loop: close it at exit.
+            on_shutdown(model.aclose)
+        return self._built.model
 
     async def aclose(self) -> None:
         """Close the HTTP session this LLM opened in the running event loop."""
-        if self._space_model is not None:
-            await self._space_model.aclose()
+        if self._built.model is not None:
+            await self._built.model.aclose()
 
     def _params(self, kwargs: dict[str, Any]) -> GenerationParams:
         """Sampling settings: the fields, overridden per call by keyword arguments."""

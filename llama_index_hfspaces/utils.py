@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hfspaces import (
@@ -196,7 +196,6 @@ class ChatStream:
 
     text: str = ""
     pending: str = ""
-    done: bool = field(default=False)
 
     def feed(self, item: object) -> list[ChatResponse]:
         """The chunks to yield for one item of `SpaceModel.stream()` (events yield none)."""
@@ -221,7 +220,7 @@ class ChatStream:
         tail = text[len(self.text) :] if text.startswith(self.text) else text
         if streamed == text:
             tail = self.pending
-        self.text, self.pending, self.done = text, "", True
+        self.text, self.pending = text, ""
         meta = generation.metadata()
         return ChatResponse(
             message=assistant_message(generation_blocks(generation, text)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import itertools
 from pathlib import Path
@@ -446,3 +447,18 @@ async def test_queue_events_reach_instrumentation(
     start, end = names.index("LLMChatStartEvent"), names.index("LLMChatEndEvent")
     assert start < names.index("HFSpacesJobEvent") < end
     assert queued.span_id == collected[start].span_id
+
+
+def test_a_deep_copy_builds_its_own_connection(phi4: HFSpacesLLM) -> None:
+    phi4.complete("hi")  # builds the SpaceModel (its token refuses to be copied)
+    clone = copy.deepcopy(phi4)
+    assert clone.space_model is not phi4.space_model
+    assert "Turn 1." in clone.complete("hi").text
+
+
+async def test_stop_sequences_cut_the_stream_and_the_answer(phi4: HFSpacesLLM) -> None:
+    chunks = [c async for c in await phi4.astream_chat([user("Hello there")], stop=["said"])]
+    assert all(c.delta for c in chunks)
+    assert "".join(c.delta for c in chunks) == chunks[-1].message.content == "Turn 1. You "
+    assert chunks[-1].raw["finish_reason"] == "stop_sequence"
+    assert phi4.chat([user("Hello there")], stop="said").message.content == "Turn 1. You "
