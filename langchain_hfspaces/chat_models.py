@@ -3,10 +3,10 @@ Janus-Pro-7B understanding and text-to-image) through `hfspaces.SpaceModel`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from hfspaces import GenerationParams, InvalidInputError, SpaceModel, UnsupportedInputError
@@ -269,7 +269,11 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     ) -> AsyncIterator[AIMessageChunk]:
         """As `BaseChatModel.astream`; custom events reach the run's callback handlers."""
         config, run = _with_stream_run(config)
-        chunks = super().astream(input, config, stop=stop, **kwargs, **{_STREAM_RUN: run})
+        # The base implementation is an async generator (typed as an iterator).
+        chunks = cast(
+            "AsyncGenerator[AIMessageChunk, None]",
+            super().astream(input, config, stop=stop, **kwargs, **{_STREAM_RUN: run}),
+        )
         async with aclosing(chunks):  # leaving early closes the stream now: the job is cancelled
             async for chunk in chunks:
                 yield chunk

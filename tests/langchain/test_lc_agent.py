@@ -51,8 +51,10 @@ async def test_agent_gets_the_image_back(rep: Any, tmp_path: Path) -> None:
 
 async def test_agent_sees_a_quota_error_and_carries_on(rep: Any) -> None:
     rep.configure(quota_error=True)
-    agent = create_agent(scripted({"prompt": "a fox"}), tools=[HFSpacesImageTool()])
+    tool = HFSpacesImageTool()
+    agent = create_agent(scripted({"prompt": "a fox"}), tools=[tool])
     result = await agent.ainvoke({"messages": [HumanMessage("Draw a fox")]})
+    await tool.aclose()
     (tool_message,) = [m for m in result["messages"] if isinstance(m, ToolMessage)]
     assert tool_message.status == "error" and "try again in" in tool_message.content
     assert result["messages"][-1].content == "Here is your picture."

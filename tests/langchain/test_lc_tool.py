@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,19 @@ from pydantic import ValidationError
 from langchain_hfspaces import HFSpacesImageTool
 
 
+@pytest.fixture
+async def image_tool(rep: Any) -> AsyncIterator[HFSpacesImageTool]:
+    tool = HFSpacesImageTool(max_retries=0)  # a refused join fails at once
+    yield tool
+    await tool.aclose()
+
+
 def call(args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
     return {"type": "tool_call", "id": call_id, "name": "generate_image", "args": args}
 
 
-async def test_content_and_artifact(rep: Any) -> None:
-    tool = HFSpacesImageTool()
-    message = await tool.ainvoke(call({"prompt": "a red fox", "seed": 11, "num_images": 2}))
+async def test_content_and_artifact(image_tool: HFSpacesImageTool) -> None:
+    message = await image_tool.ainvoke(call({"prompt": "a red fox", "seed": 11, "num_images": 2}))
     assert isinstance(message, ToolMessage) and message.status == "success"
     assert "Generated 2 images" in message.content and "seed 11" in message.content
     artifact = message.artifact
@@ -33,7 +40,6 @@ async def test_content_and_artifact(rep: Any) -> None:
         picture = Image.open(io.BytesIO(image["data"]))
         assert image["mime_type"] == f"image/{picture.format.lower()}"  # type: ignore[union-attr]
         assert image["path"] is None and image["url"].startswith("http://127.0.0.1")
-    await tool.aclose()
 
 
 async def test_saves_files_under_safe_names(rep: Any, tmp_path: Path) -> None:
@@ -63,20 +69,20 @@ def test_arguments_are_validated_by_the_schema() -> None:
     assert schema["required"] == ["prompt"]
 
 
-async def test_quota_error_says_when_to_retry(rep: Any) -> None:
+async def test_quota_error_says_when_to_retry(image_tool: HFSpacesImageTool, rep: Any) -> None:
     rep.configure(quota_error=True)
-    message = await HFSpacesImageTool().ainvoke(call({"prompt": "a fox"}))
+    message = await image_tool.ainvoke(call({"prompt": "a fox"}))
     assert message.status == "error"
     assert "quota" in message.content and "try again in 10 minutes" in message.content
 
 
-async def test_busy_space_says_try_again(rep: Any) -> None:
+async def test_busy_space_says_try_again(image_tool: HFSpacesImageTool, rep: Any) -> None:
     rep.configure(join_status=503)  # the queue is full
-    message = await HFSpacesImageTool(max_retries=0).ainvoke(call({"prompt": "a fox"}))
+    message = await image_tool.ainvoke(call({"prompt": "a fox"}))
     assert message.status == "error" and "busy" in message.content
 
 
-async def test_app_error_is_reported_not_raised(rep: Any) -> None:
+async def test_app_error_is_reported_not_raised(image_tool: HFSpacesImageTool, rep: Any) -> None:
     rep.configure(app_error=True, app_error_message="CUDA out of memory")
-    message = await HFSpacesImageTool().ainvoke(call({"prompt": "a fox"}))
+    message = await image_tool.ainvoke(call({"prompt": "a fox"}))
     assert message.status == "error" and "CUDA out of memory" in message.content
