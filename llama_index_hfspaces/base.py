@@ -163,6 +163,7 @@ class HFSpacesLLM(LLM):
             self._built = _Built(model, key)
             # Sync calls open a session in the shared background loop: close it at exit.
             on_shutdown(model.aclose)
+            return model
         return self._built.model
 
     async def aclose(self) -> None:
@@ -191,7 +192,7 @@ class HFSpacesLLM(LLM):
     async def _astream(call: _Call) -> AsyncIterator[ChatResponse]:
         chunks = ChatStream()
         stream = call.model.stream(call.conversation, call.params)
-        async with contextlib.aclosing(stream) as items:  # type: ignore[type-var]
+        async with contextlib.aclosing(stream) as items:
             async for item in items:
                 call.announce(item)
                 for chunk in chunks.feed(item):
@@ -318,6 +319,6 @@ def _whole(last: ChatResponse | None) -> ChatResponse:
     )
 
 
-async def _completions(chunks: AsyncIterator[ChatResponse]) -> AsyncIterator[CompletionResponse]:
+async def _completions(chunks: AsyncIterator[ChatResponse]) -> CompletionResponseAsyncGen:
     async for chunk in chunks:
         yield completion_response(chunk)

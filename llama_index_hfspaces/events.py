@@ -3,8 +3,7 @@
 A Space call can wait in a queue (and for a ZeroGPU worker) for a long time before the
 first token; these events let an event handler show why:
 
-    from llama_index.core.instrumentation import get_dispatcher
-    get_dispatcher().add_event_handler(MyHandler())  # receives HFSpacesJobEvent
+        get_dispatcher().add_event_handler(MyHandler())  # receives HFSpacesJobEvent
 """
 
 from __future__ import annotations
@@ -13,7 +12,9 @@ import dataclasses
 from typing import Any, Literal
 
 from hfspaces import Log, Progress, Queued, Started
-from llama_index.core.instrumentation import get_dispatcher
+
+# The core re-exports get_dispatcher without an __all__ (strict mypy flags that).
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events import BaseEvent
 
 dispatcher = get_dispatcher(__name__)
