@@ -109,9 +109,10 @@ def test_demo_ctrl_c_stops_the_replica(tmp_path: Path) -> None:
         seen = read_until(proc.stdout, b"1. LangChain", 120)
         assert b"1. LangChain" in seen, seen
         port = int(seen.split(b"http://127.0.0.1:")[1].split(b"/")[0])
-        time.sleep(1.0)  # inside the first step's job
+        # Interrupt while the first step's job runs on the demo's own replica.
+        assert wait_for(lambda: replica_stats(port).get("running") == 1, 60)
         proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        proc.wait(60)
         rest = proc.stdout.read()
     finally:
         stop(proc)
@@ -119,6 +120,14 @@ def test_demo_ctrl_c_stops_the_replica(tmp_path: Path) -> None:
     assert b"replica stopped" in seen + rest
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def replica_stats(port: int) -> dict[str, Any]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_replica/stats", timeout=5) as r:
+            return dict(json.load(r))
+    except OSError:
+        return {}
 
 
 def start_args() -> list[str]:

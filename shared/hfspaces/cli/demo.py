@@ -9,16 +9,17 @@ stopped on every way out (done, failure, Ctrl-C, SIGTERM).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,7 +29,10 @@ from ..events import Event, Log, Progress, Queued, Started
 from .common import EXIT_INTERRUPTED, EXIT_SPACE_ERROR, DebugOpt, QuietOpt, describe_error
 from .display import Display, make_display
 
+T = TypeVar("T")
+
 DEFAULT_DEMO_OUT = Path("hfspaces-demo-images")
+CLOSE_TIMEOUT = 5.0  # bound on closing a wrapper's sessions after a step
 # Env vars the demo points at the replica; HF tokens are hidden so a real token is never
 # sent to the local Hub stub.
 _ENV_KEYS = ("HFSPACES_ENDPOINTS", "HF_ENDPOINT", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
@@ -46,6 +50,21 @@ class DemoContext:
     audio: Path
     quiet: bool
     results: dict[str, str] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def track(self, wrapper: T) -> T:
+        """Close the wrapper's HTTP sessions when the step ends (Ctrl-C included), so no
+        'Unclosed client session' noise follows the demo out."""
+        self.closers.append(wrapper.aclose)  # type: ignore[attr-defined]
+        return wrapper
+
+    def close_wrappers(self) -> None:
+        from ..sync import run_sync
+
+        closers, self.closers = self.closers, []
+        for closer in closers:
+            with contextlib.suppress(Exception):
+                run_sync(asyncio.wait_for(closer(), CLOSE_TIMEOUT))
 
     def display(self) -> Display:
         return make_display(quiet=self.quiet)
@@ -129,6 +148,45 @@ def display_callbacks(display: Display) -> list[Any]:
     return [ToDisplay()]
 
 
+# LlamaIndex job events (instrumentation) → the same names as the LangChain ones.
+_LLAMA_KINDS = {
+    "queued": "hfspaces_queue",
+    "started": "hfspaces_started",
+    "progress": "hfspaces_progress",
+    "log": "hfspaces_log",
+}
+
+
+@contextlib.contextmanager
+def llama_index_events(display: Display) -> Iterator[None]:
+    """Show `HFSpacesJobEvent`s on the display while a LlamaIndex call runs."""
+    from llama_index.core.instrumentation import get_dispatcher
+    from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+
+    from llama_index_hfspaces import HFSpacesJobEvent
+
+    class ToDisplay(BaseEventHandler):
+        @classmethod
+        def class_name(cls) -> str:
+            return "HFSpacesCLIDisplay"
+
+        def handle(self, event: Any, **kwargs: Any) -> None:
+            if isinstance(event, HFSpacesJobEvent):
+                name = _LLAMA_KINDS.get(event.kind, "")
+                converted = event_from_custom(name, dict(event.data))
+                if converted is not None:
+                    display.event(converted)
+
+    root = get_dispatcher()
+    handler = ToDisplay()
+    root.add_event_handler(handler)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            root.event_handlers.remove(handler)
+
+
 # -- the steps --------------------------------------------------------------------------
 
 
@@ -163,7 +221,7 @@ def step_langchain_chain(ctx: DemoContext) -> None:
             ),
         ]
     )
-    chain = prompt | lc.ChatHFSpaces(model="janus-pro-7b") | StrOutputParser()
+    chain = prompt | ctx.track(lc.ChatHFSpaces(model="janus-pro-7b")) | StrOutputParser()
     question = "What is in this picture?"
     ctx.say("chain: prompt | ChatHFSpaces(model='janus-pro-7b') | StrOutputParser()")
     ctx.say(f"question: {question}  image: {ctx.image.name}")
@@ -184,14 +242,14 @@ def step_llamaindex_query(ctx: DemoContext) -> None:
     except ImportError as exc:
         raise StepSkipped(f"LlamaIndex wrapper not available ({exc})") from exc
 
-    llm = HFSpacesLLM(model="janus-pro-7b")
+    llm = ctx.track(HFSpacesLLM(model="janus-pro-7b"))
     question = "Which colours dominate this image?"
     ctx.say("llm: HFSpacesLLM(model='janus-pro-7b').chat([ChatMessage(blocks=[image, text])])")
     ctx.say(f"question: {question}  image: {ctx.image.name}")
     message = ChatMessage(
         role="user", blocks=[ImageBlock(path=ctx.image), TextBlock(text=question)]
     )
-    with ctx.display():
+    with ctx.display() as display, llama_index_events(display):
         response = llm.chat([message])
     ctx.say(f"answer: {response.message.content!s}", style="bold")
 
@@ -199,7 +257,7 @@ def step_llamaindex_query(ctx: DemoContext) -> None:
 def step_agent_tool(ctx: DemoContext) -> None:
     """The tool call an agent's model would emit, run by HFSpacesImageTool."""
     lc = _langchain()
-    tool = lc.HFSpacesImageTool(output_dir=ctx.out)
+    tool = ctx.track(lc.HFSpacesImageTool(output_dir=ctx.out))
     call = {
         "name": tool.name,
         "args": {"prompt": "a lighthouse on a cliff at dusk", "seed": 7, "num_images": 2},
@@ -223,7 +281,7 @@ def step_phi4_audio(ctx: DemoContext) -> None:
     lc = _langchain()
     from langchain_core.messages import HumanMessage
 
-    llm = lc.ChatHFSpaces(model="phi-4-multimodal")
+    llm = ctx.track(lc.ChatHFSpaces(model="phi-4-multimodal"))
     audio = base64.b64encode(ctx.audio.read_bytes()).decode()
     message = HumanMessage(
         content=[
@@ -273,6 +331,8 @@ def run_step(
         line, _ = describe_error(exc)
         ctx.say(f"failed: {line}", style="red")
         return "failed"
+    finally:
+        ctx.close_wrappers()
     return "ok"
 
 
