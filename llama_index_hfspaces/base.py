@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+import weakref
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from typing import Any, NamedTuple
 
 from hfspaces import GenerationParams, Message, SpaceModel, get_model
@@ -161,8 +169,9 @@ class HFSpacesLLM(LLM):
                 max_retries=self.max_retries,
             )
             self._built = _Built(model, key)
-            # Sync calls open a session in the shared background loop: close it at exit.
-            on_shutdown(model.aclose)
+            # Sync calls open a session in the shared background loop: close it at exit
+            # (held weakly, so an LLM dropped earlier can be collected).
+            on_shutdown(_closer(weakref.ref(model)))
             return model
         return self._built.model
 
@@ -294,6 +303,15 @@ class _Call(NamedTuple):
 
 #: The name users of LlamaIndex's legacy `MultiModalLLM` classes look for.
 HFSpacesMultiModal = HFSpacesLLM
+
+
+def _closer(ref: weakref.ReferenceType[SpaceModel]) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def close() -> None:
+        model = ref()
+        if model is not None:
+            await model.aclose()
+
+    return close
 
 
 def _final(chunks: Iterable[ChatResponse]) -> ChatResponse:
