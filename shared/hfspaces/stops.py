@@ -28,10 +28,10 @@ class StopScanner:
             return delta
         search_from = max(0, len(self._text) - self._hold)
         self._text += delta
-        cut = min(
-            (i for i in (self._text.find(s, search_from) for s in self.stops) if i >= 0),
-            default=-1,
-        )
+        # The stop that completes first wins (as if checked token by token), so the result
+        # does not depend on how the text was split into deltas.
+        found = ((self._text.find(s, search_from), len(s)) for s in self.stops)
+        _, cut = min(((i + n, i) for i, n in found if i >= 0), default=(-1, -1))
         if cut >= 0:
             self._text = self._text[:cut]
             self.stopped = True

@@ -103,6 +103,9 @@ def test_false_alarm_released() -> None:
 def test_earliest_of_several_stops() -> None:
     out, _ = run_scanner(["bb", "a"], ["xxbba"])
     assert out == "xx"
+    # Overlapping stops: the one that completes first wins, however the text is split.
+    assert run_scanner(["<", "><<"], ["><<"])[0] == ">"
+    assert run_scanner(["<", "><<"], ["><", "<"])[0] == ">"
 
 
 def test_empty_stop_strings_ignored() -> None:
@@ -127,8 +130,9 @@ def test_scanner_equals_cutting_the_whole_text(
 ) -> None:
     points = sorted({c for c in cuts if c <= len(text)})
     deltas = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
-    hits = [i for i in (text.find(s) for s in stops) if i >= 0]
-    expected = text[: min(hits)] if hits else text
+    # Token-by-token semantics: the stop that completes first cuts the text.
+    hits = [(i + len(s), i) for s, i in ((s, text.find(s)) for s in stops) if i >= 0]
+    expected = text[: min(hits)[1]] if hits else text
     out, scanner = run_scanner(stops, deltas)
     assert out == expected
     assert scanner.stopped == bool(hits)
