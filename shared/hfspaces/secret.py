@@ -47,7 +47,10 @@ class Secret:
 
     @classmethod
     def coerce(cls, value: Any) -> Secret | None:
-        """From a str, a `Secret`, a pydantic `SecretStr`, or None (then `HF_TOKEN`)."""
+        """From a str, a `Secret`, a pydantic `SecretStr`, None (then `HF_TOKEN`), or
+        False (anonymous on purpose, whatever the environment says)."""
+        if value is False:
+            return None
         if value is None:
             env = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
             return cls(env) if env else None

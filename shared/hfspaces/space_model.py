@@ -21,6 +21,7 @@ from .models import ModelSpec, get_model
 from .secret import Secret
 from .spaces import adapter_for
 from .stops import StopScanner
+from .sync import close_at_exit
 from .transport import Timeouts
 
 #: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=http://..."`
@@ -82,6 +83,8 @@ class SpaceModel:
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
             weakref.WeakKeyDictionary()
         )
+        # Sync calls open a session in the shared background loop: close it at exit.
+        close_at_exit(self)
 
     def __repr__(self) -> str:
         return f"SpaceModel({self.spec.id!r}, endpoint={self.endpoint!r})"

@@ -12,8 +12,9 @@ import atexit
 import concurrent.futures
 import contextlib
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -31,6 +32,19 @@ def background_loop() -> asyncio.AbstractEventLoop:
             _thread = threading.Thread(target=_loop.run_forever, name="hfspaces-sync", daemon=True)
             _thread.start()
         return _loop
+
+
+class SupportsAclose(Protocol):
+    async def aclose(self) -> None: ...
+
+
+_to_close: weakref.WeakSet[SupportsAclose] = weakref.WeakSet()
+
+
+def close_at_exit(obj: SupportsAclose) -> None:
+    """Call `obj.aclose()` in the background loop at interpreter exit, so sessions that
+    sync calls opened there are closed. Held weakly: `obj` can still be collected."""
+    _to_close.add(obj)
 
 
 def on_shutdown(closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -90,7 +104,8 @@ def _shutdown() -> None:
         return
 
     async def close_all() -> None:
-        await asyncio.gather(*(c() for c in _closers), return_exceptions=True)
+        closers = [c() for c in _closers] + [obj.aclose() for obj in list(_to_close)]
+        await asyncio.gather(*closers, return_exceptions=True)
 
     with _suppress():
         asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=10)
