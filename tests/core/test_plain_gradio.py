@@ -42,6 +42,8 @@ def build_app() -> gr.Blocks:
         return text.upper() + "!"
 
     def add(a: float, b: float) -> float:
+        if a < 0:
+            raise gr.Error("negative numbers are not allowed", title="Bad number")
         return a + b
 
     def describe_file(path: str) -> tuple[str, str]:
@@ -127,6 +129,9 @@ async def test_plain_function_error(client: SpaceClient) -> None:
 async def test_unqueued_function(client: SpaceClient) -> None:
     assert await client.run("add", [2, 3.5]) == [5.5]
     assert await client.predict("add", [1, 1]) == [2]
+    with pytest.raises(errors.AppError) as info:
+        await client.run("add", [-1, 1])
+    assert info.value.title == "Bad number" and "negative numbers" in str(info.value)
 
 
 async def test_file_in_and_out(client: SpaceClient, tmp_path: Path, png_bytes: bytes) -> None:
