@@ -160,7 +160,7 @@ _LLAMA_KINDS = {
 @contextlib.contextmanager
 def llama_index_events(display: Display) -> Iterator[None]:
     """Show `HFSpacesJobEvent`s on the display while a LlamaIndex call runs."""
-    from llama_index.core.instrumentation import get_dispatcher
+    from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
     from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 
     from llama_index_hfspaces import HFSpacesJobEvent
