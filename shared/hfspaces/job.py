@@ -175,6 +175,7 @@ class Job:
         except asyncio.TimeoutError as exc:
             raise self._timeout_error("opening the event stream") from exc
         self._response = resp
+        idle = _IdleTimer(loop, resp, client.transport.timeouts.idle)
         decoder = protocol.SSEDecoder()
         outputs: list[Any] | None = None
         emitted = ""
@@ -301,6 +302,7 @@ class Job:
                         return
                     raise self._cut_error(got_output)
         finally:
+            idle.cancel()
             self._close_stream()
 
     def _timeout_error(self, what: str) -> errors.SpaceTimeoutError:
@@ -325,6 +327,54 @@ class Job:
         return errors.SessionLostError(
             f"{why}{tail}. Submit the job again.", space=self.client.space_id
         )
+
+
+class _IdleTimer:
+    """The event stream's idle timeout, checked a few times per idle period.
+
+    aiohttp's `sock_read` timeout re-arms a timer on every chunk received: a fifth of a
+    client's CPU per streamed event. Once the stream's headers are in, this takes over:
+    every quarter of `idle` it looks whether bytes arrived (`total_bytes`, counted as
+    aiohttp receives them, read or not), and after `idle` without any (to a quarter more)
+    it fails the body with aiohttp's own timeout error, as `sock_read` would. Without the
+    hook (another aiohttp), aiohttp's timer stays in charge.
+    """
+
+    CHECKS = 4
+
+    __slots__ = ("_handle", "_loop", "_period", "_quiet", "_resp", "_seen")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, resp: aiohttp.ClientResponse, idle: float
+    ) -> None:
+        self._loop = loop
+        self._resp = resp
+        self._period = idle / self.CHECKS
+        self._quiet = 0
+        self._seen = resp.content.total_bytes
+        self._handle: asyncio.TimerHandle | None = None
+        conn = resp.connection
+        handler = conn.protocol if conn is not None else None
+        if handler is not None and hasattr(handler, "read_timeout"):
+            handler.read_timeout = None  # as aiohttp does for websockets
+            self._handle = loop.call_later(self._period, self._check)
+
+    def _check(self) -> None:
+        received = self._resp.content.total_bytes
+        self._quiet = 0 if received != self._seen else self._quiet + 1
+        self._seen = received
+        if self._quiet < self.CHECKS:
+            self._handle = self._loop.call_later(self._period, self._check)
+            return
+        self._handle = None
+        self._resp.content.set_exception(
+            aiohttp.ServerTimeoutError("Timeout on reading data from socket")
+        )
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 def _parse(payload: str, space: str | None) -> dict[str, Any]:
