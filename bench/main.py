@@ -28,6 +28,7 @@ from common import start_replica as start
 
 CLIENTS = ("hfspaces", "gradio_client", "seeds", "floor")
 PAUSE = 0.15  # seconds between calls: a call right after another runs slower on loopback
+FAILURES: list[str] = []  # calls that failed: left out of the medians, listed under the table
 
 
 @dataclass
@@ -140,8 +141,8 @@ def _log(name: str) -> Any:
 Record = Callable[[str, dict[str, Any]], None]
 
 
-def rounds(reps: int, clients: tuple[str, ...], call: Callable[[str, int], dict[str, Any]],
-           record: Record, warmup: int = 1) -> None:
+def rounds(what: str, reps: int, clients: tuple[str, ...],
+           call: Callable[[str, int], dict[str, Any]], record: Record, warmup: int = 1) -> None:
     """`reps` rounds of every client (after `warmup` discarded rounds), order rotated."""
     for r in range(warmup + reps):
         k = r % len(clients)
@@ -150,6 +151,8 @@ def rounds(reps: int, clients: tuple[str, ...], call: Callable[[str, int], dict[
             result = call(name, r)
             if "error" in result:
                 print(f"  {name}: {result['error']}", file=sys.stderr)
+                if r >= warmup:
+                    FAILURES.append(f"{name}, {what}: {result['error']}")
                 continue
             if r >= warmup:
                 record(name, result)
@@ -171,8 +174,9 @@ def measure_calls(workers: Workers, replica: ReplicaProcess, reps: int, only: se
             for key, metric in rows.items():
                 ROWS[key].add(name, result.get(metric))
 
-        print(f"- {op} ({words} words), load {load_average():.2f}", file=sys.stderr)
-        rounds(reps, clients, call, record)
+        what = f"{op} ({words} words)"
+        print(f"- {what}, load {load_average():.2f}", file=sys.stderr)
+        rounds(what, reps, clients, call, record)
 
     if "1" in only:
         plain("ask", 200, {"1a": "total"})
@@ -196,7 +200,8 @@ def measure_calls(workers: Workers, replica: ReplicaProcess, reps: int, only: se
 
         print(f"- stream (2000 words), load {load_average():.2f}", file=sys.stderr)
         # the floor first in every round, so the seeds' calls can use its event count
-        rounds(reps, ("floor", "hfspaces", "gradio_client", "seeds"), call3, record3)
+        rounds("stream (2000 words)", reps, ("floor", "hfspaces", "gradio_client", "seeds"),
+               call3, record3)
     if "5" in only:
         replica.configure(answer_words=1)
         plain("t2i", 1, {"5": "total"})
@@ -230,7 +235,7 @@ def measure_memory(urls: dict[str, str], replica: ReplicaProcess, reps: int,
                 ROWS[keys[3]].add(name, res["rss_peak"])
 
             print(f"- {n} concurrent jobs, load {load_average():.2f}", file=sys.stderr)
-            rounds(reps, CLIENTS, call, record, warmup=0)
+            rounds(f"{n} concurrent jobs", reps, CLIENTS, call, record, warmup=0)
     if "6" in only:
         big_png()
 
@@ -238,10 +243,10 @@ def measure_memory(urls: dict[str, str], replica: ReplicaProcess, reps: int,
             return once(name, urls, "big", 0)
 
         def record6(name: str, res: dict[str, Any]) -> None:
-            ROWS["6"].add(name, max(0.0, res["rss_peak"] - res["rss_before"]))
+            ROWS["6"].add(name, max(0.0, res["rss_op_peak"] - res["rss_before"]))
 
         print(f"- 50 MB upload, load {load_average():.2f}", file=sys.stderr)
-        rounds(reps, CLIENTS, call6, record6, warmup=0)
+        rounds("50 MB upload", reps, CLIENTS, call6, record6, warmup=0)
 
 
 IMPORTS = {
@@ -363,6 +368,9 @@ def main() -> int:
         f"Load average {load0:.2f} at start, {load_average():.2f} at end; "
         f"{(time.time() - started) / 60:.1f} min.\n\n{table()}\n\nMachine: {machine()}\n"
     )
+    if FAILURES:
+        report += "\nFailed calls (left out of the medians):\n" + "".join(
+            f"- {f}\n" for f in FAILURES)
     print(report)
     args.out.write_text(report)
     raw = {k: r.cells for k, r in ROWS.items() if r.cells}

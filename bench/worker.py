@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from clients import CLIENTS
-from common import big_png, clock, peak_rss_mb, rss_mb
+from common import big_png, clock, peak_rss_mb, reset_peak_rss, rss_mb
 
 
 def run(loop: asyncio.AbstractEventLoop, result: Any) -> Any:
@@ -49,9 +49,12 @@ def main() -> int:
         if op == "big":
             big_png()  # make the file before measuring
         time.sleep(0.2)
+        peak_at_start = peak_rss_mb()  # imports and the warm-up call
+        reset_peak_rss()
         before = rss_mb()
         result = do(loop, client, op, arg)
-        result.update(rss_before=before, rss_peak=peak_rss_mb())
+        peak = peak_rss_mb()
+        result.update(rss_before=before, rss_peak=max(peak, peak_at_start), rss_op_peak=peak)
         wire.write(json.dumps(result) + "\n")
         run(loop, client.close())
         return 0
