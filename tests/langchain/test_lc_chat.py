@@ -132,6 +132,15 @@ async def test_janus_image_answer(janus_image: ChatHFSpaces) -> None:
     assert meta["space"] == "deepseek-ai/Janus-Pro-7B" and meta["model_provider"] == "hfspaces"
 
 
+async def test_a_drawn_image_can_be_discussed_next(
+    janus_image: ChatHFSpaces, janus: ChatHFSpaces
+) -> None:
+    drawn = await janus_image.ainvoke("a fox")  # its image blocks go back in as history
+    answer = await janus.ainvoke([HumanMessage("draw a fox"), drawn, HumanMessage("describe it")])
+    assert answer.text.startswith("This is a 64×64 image")
+    assert "Assistant: Generated 2 images for: a fox" in answer.text
+
+
 async def test_janus_image_streams_one_last_chunk(janus_image: ChatHFSpaces) -> None:
     chunks = [chunk async for chunk in janus_image.astream("a blue whale")]
     assert len(chunks) == 1 and chunks[0].chunk_position == "last"
