@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from hfspaces import SpaceModel, get_model
-from hfspaces.sync import on_shutdown
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
@@ -62,21 +58,10 @@ class SpaceSettings(BaseModel):
                     max_retries=self.max_retries,
                     max_quota_wait=self.max_quota_wait,
                 )
+                # (SpaceModel itself closes its background-loop session at exit.)
                 self._space_models[spec.id] = space_model
-                # Sessions opened by sync calls live in the background loop: close them at
-                # exit (a weak reference, so models dropped earlier can be collected).
-                on_shutdown(_closer(weakref.ref(space_model)))
         return space_model
 
     async def aclose(self) -> None:
         """Close the HTTP sessions this object opened in the running event loop."""
         await asyncio.gather(*(m.aclose() for m in list(self._space_models.values())))
-
-
-def _closer(ref: weakref.ReferenceType[SpaceModel]) -> Callable[[], Coroutine[Any, Any, None]]:
-    async def close() -> None:
-        space_model = ref()
-        if space_model is not None:
-            await space_model.aclose()
-
-    return close
