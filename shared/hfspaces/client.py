@@ -298,9 +298,24 @@ class SpaceClient:
             text_of=text_of,
             rejoin=self._rejoin,
         )
-        await self._join(job, name=endpoint if isinstance(endpoint, (str, int)) else None)
+        joining = asyncio.ensure_future(
+            self._join(job, name=endpoint if isinstance(endpoint, (str, int)) else None)
+        )
+        try:
+            await asyncio.shield(joining)
+        except asyncio.CancelledError:
+            # The join may already be on the server: once it answers, cancel the job
+            # there too, or it would run (and spend GPU quota) for nobody.
+            self._spawn(self._cancel_when_joined(joining, job))
+            raise
         self._jobs.add(job)
         return job
+
+    async def _cancel_when_joined(self, joining: asyncio.Future[None], job: Job) -> None:
+        with contextlib.suppress(Exception):
+            await joining
+        if job.event_id:
+            await self._cancel_on_server(job)
 
     async def run(self, endpoint: str | int, data: Sequence[Any], **kwargs: Any) -> list[Any]:
         """Submit and wait for the outputs (queued), or call directly (unqueued functions)."""

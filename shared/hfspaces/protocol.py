@@ -193,7 +193,8 @@ def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
         if action == "replace":
             parent[last] = value
         elif action == "append":
-            parent[last] += value
+            # Not `+=`: a list leaf may be shared with an earlier snapshot.
+            parent[last] = parent[last] + value
         elif action == "add":
             if isinstance(parent, list):
                 parent.insert(int(last), value)

@@ -20,7 +20,7 @@ from .base import Adapter
 from .janus_pro import _events
 
 ADD_TURN = ("add_message", 10)
-CHAT = ("bot", 11)
+CHAT = ("chat", 11)
 
 
 def message_text(content: Any) -> str | None:
