@@ -3,41 +3,97 @@ with typed events and errors, ZeroGPU identity, and a registry of multimodal mod
 
 from __future__ import annotations
 
-from .client import SpaceClient
-from .conversation import AudioPart, ImagePart, Message, TextPart
-from .errors import (
-    AppError,
-    AuthError,
-    CancelledJobError,
-    ClientClosedError,
-    ConnectError,
-    DownloadError,
-    EndpointNotFoundError,
-    GPUQuotaExceededError,
-    GPUUnavailableError,
-    GPUWorkerError,
-    InvalidInputError,
-    MediaError,
-    ProtocolError,
-    QueueFullError,
-    RateLimitError,
-    ServerError,
-    SessionLostError,
-    SpaceError,
-    SpaceTimeoutError,
-    UnknownModelError,
-    UnsupportedInputError,
-    UploadError,
-    ZeroGPUTokenExpiredError,
-)
-from .events import Completed, Event, Log, Partial, Progress, Queued, Started, TextDelta
-from .generation import GeneratedImage, Generation, GenerationParams
-from .job import Job
-from .media import Media
-from .models import MODELS, ModelSpec, get_model
-from .secret import Secret
-from .space_model import SpaceModel
-from .transport import Timeouts
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import SpaceClient
+    from .conversation import AudioPart, ImagePart, Message, TextPart
+    from .errors import (
+        AppError,
+        AuthError,
+        CancelledJobError,
+        ClientClosedError,
+        ConnectError,
+        DownloadError,
+        EndpointNotFoundError,
+        GPUQuotaExceededError,
+        GPUUnavailableError,
+        GPUWorkerError,
+        InvalidInputError,
+        MediaError,
+        ProtocolError,
+        QueueFullError,
+        RateLimitError,
+        ServerError,
+        SessionLostError,
+        SpaceError,
+        SpaceTimeoutError,
+        UnknownModelError,
+        UnsupportedInputError,
+        UploadError,
+        ZeroGPUTokenExpiredError,
+    )
+    from .events import Completed, Event, Log, Partial, Progress, Queued, Started, TextDelta
+    from .generation import GeneratedImage, Generation, GenerationParams
+    from .job import Job
+    from .media import Media
+    from .models import MODELS, ModelSpec, get_model
+    from .secret import Secret
+    from .space_model import SpaceModel
+    from .transport import Timeouts
+
+# The public names load on first use (PEP 562): `import hfspaces` stays cheap, and a name
+# costs its module's imports (aiohttp for the client) only when it is used.
+_LAZY: dict[str, str] = {
+    "AppError": "errors",
+    "AudioPart": "conversation",
+    "AuthError": "errors",
+    "CancelledJobError": "errors",
+    "ClientClosedError": "errors",
+    "Completed": "events",
+    "ConnectError": "errors",
+    "DownloadError": "errors",
+    "EndpointNotFoundError": "errors",
+    "Event": "events",
+    "GPUQuotaExceededError": "errors",
+    "GPUUnavailableError": "errors",
+    "GPUWorkerError": "errors",
+    "GeneratedImage": "generation",
+    "Generation": "generation",
+    "GenerationParams": "generation",
+    "ImagePart": "conversation",
+    "InvalidInputError": "errors",
+    "Job": "job",
+    "Log": "events",
+    "MODELS": "models",
+    "Media": "media",
+    "MediaError": "errors",
+    "Message": "conversation",
+    "ModelSpec": "models",
+    "Partial": "events",
+    "Progress": "events",
+    "ProtocolError": "errors",
+    "QueueFullError": "errors",
+    "Queued": "events",
+    "RateLimitError": "errors",
+    "Secret": "secret",
+    "ServerError": "errors",
+    "SessionLostError": "errors",
+    "SpaceClient": "client",
+    "SpaceError": "errors",
+    "SpaceModel": "space_model",
+    "SpaceTimeoutError": "errors",
+    "Started": "events",
+    "TextDelta": "events",
+    "TextPart": "conversation",
+    "Timeouts": "transport",
+    "UnknownModelError": "errors",
+    "UnsupportedInputError": "errors",
+    "UploadError": "errors",
+    "ZeroGPUTokenExpiredError": "errors",
+    "get_model": "models",
+}
 
 __version__ = "0.1.0"
 
@@ -90,3 +146,21 @@ __all__ = [
     "ZeroGPUTokenExpiredError",
     "get_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        try:  # a submodule (`hfspaces.protocol`), as eager imports used to provide
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
