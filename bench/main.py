@@ -73,6 +73,7 @@ ROWS: dict[str, Row] = {
               target="< 1.00"),
     "7b": Row("7. 5-turn conversation about one image, 1-word answers", "ms", target="< 1.00"),
     "8a": Row("8. import time (floor: `import aiohttp`)", "ms", target="≤ 1.30"),
+    "8d": Row("8. import of the client class (`from hfspaces import SpaceModel`)", "ms"),
     "8b": Row("8. first call, with config discovery (1-word image question)", "ms"),
     "8c": Row("8. later calls (median of 3)", "ms"),
 }
@@ -258,6 +259,15 @@ IMPORTS = {
 }
 
 
+#: `import hfspaces` loads names lazily: this is what using the client costs
+IMPORTS_USED = {
+    "hfspaces": "from hfspaces import SpaceModel",
+    "gradio_client": "from gradio_client import Client",
+    "seeds": IMPORTS["seeds"],
+    "floor": "import aiohttp",
+}
+
+
 def measure_imports(reps: int) -> None:
     """Each import in a fresh interpreter, timed inside it (startup excluded)."""
     print(f"- imports, load {load_average():.2f}", file=sys.stderr)
@@ -265,15 +275,16 @@ def measure_imports(reps: int) -> None:
         names = list(IMPORTS)
         k = r % len(names)
         for name in names[k:] + names[:k]:
-            code = (
-                "import time; t = time.perf_counter(); " + IMPORTS[name] +
-                "; print(time.perf_counter() - t)"
-            )
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True, timeout=120)
-            if r:
-                ROWS["8a"].add(name, float(out.stdout.split()[-1]))
-            time.sleep(PAUSE)
+            for key, imports in (("8a", IMPORTS), ("8d", IMPORTS_USED)):
+                code = (
+                    "import time; t = time.perf_counter(); " + imports[name] +
+                    "; print(time.perf_counter() - t)"
+                )
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                     text=True, check=True, timeout=120)
+                if r:
+                    ROWS[key].add(name, float(out.stdout.split()[-1]))
+                time.sleep(PAUSE)
 
 
 # -- the table --------------------------------------------------------------------------
