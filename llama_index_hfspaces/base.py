@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import weakref
 from collections.abc import (
     AsyncIterator,
-    Callable,
-    Coroutine,
     Iterable,
     Iterator,
     Sequence,
@@ -22,7 +19,7 @@ from collections.abc import (
 from typing import Any, NamedTuple
 
 from hfspaces import GenerationParams, Message, SpaceModel, get_model
-from hfspaces.sync import iterate_sync, on_shutdown
+from hfspaces.sync import iterate_sync
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -169,9 +166,6 @@ class HFSpacesLLM(LLM):
                 max_retries=self.max_retries,
             )
             self._built = _Built(model, key)
-            # Sync calls open a session in the shared background loop: close it at exit
-            # (held weakly, so an LLM dropped earlier can be collected).
-            on_shutdown(_closer(weakref.ref(model)))
             return model
         return self._built.model
 
@@ -303,15 +297,6 @@ class _Call(NamedTuple):
 
 #: The name users of LlamaIndex's legacy `MultiModalLLM` classes look for.
 HFSpacesMultiModal = HFSpacesLLM
-
-
-def _closer(ref: weakref.ReferenceType[SpaceModel]) -> Callable[[], Coroutine[Any, Any, None]]:
-    async def close() -> None:
-        model = ref()
-        if model is not None:
-            await model.aclose()
-
-    return close
 
 
 def _final(chunks: Iterable[ChatResponse]) -> ChatResponse:

@@ -63,7 +63,9 @@ def phi4_url(replica: object) -> str:
     return replica.url_for(PHI4_SPACE)  # type: ignore[attr-defined,no-any-return]
 
 
-def make_png(width: int = 32, height: int = 24, colour: tuple[int, int, int] = (220, 20, 20)) -> bytes:
+def make_png(
+    width: int = 32, height: int = 24, colour: tuple[int, int, int] = (220, 20, 20)
+) -> bytes:
     """A small PNG: a solid colour with a white top stripe."""
     from PIL import Image
 

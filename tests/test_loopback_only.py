@@ -15,6 +15,7 @@ def test_guard_is_installed() -> None:
     assert socket.socket.connect is not pytest_socket._true_connect
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_non_loopback_connect_is_refused() -> None:
     assert socket.socket.connect is not pytest_socket._true_connect  # else nothing is sent
     with socket.socket() as sock, pytest.raises(pytest_socket.SocketConnectBlockedError):

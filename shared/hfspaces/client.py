@@ -96,17 +96,20 @@ class SpaceClient:
     async def aclose(self) -> None:
         """Cancel jobs left unfinished, finish pending server-side cancels (bounded) and
         close the HTTP session."""
-        # An `async for` left with `break` is closed by the event loop's async-generator
-        # finaliser a few turns later: let those run, then stop whatever is still open.
-        for _ in range(3):
-            await asyncio.sleep(0)
-        for job in list(self._jobs):
-            job._abandon()
-        if self._background:
-            await asyncio.wait(list(self._background), timeout=CLOSE_GRACE)
-            for task in self._background:
-                task.cancel()
-        await self.transport.aclose()
+        try:
+            # An `async for` left with `break` is closed by the event loop's async-generator
+            # finaliser a few turns later: let those run, then stop whatever is still open.
+            for _ in range(3):
+                await asyncio.sleep(0)
+            for job in list(self._jobs):
+                job._abandon()
+            if self._background:
+                await asyncio.wait(list(self._background), timeout=CLOSE_GRACE)
+                for task in self._background:
+                    task.cancel()
+        finally:
+            # Even when interrupted (loop shutdown, cancellation) the session gets closed.
+            await self.transport.aclose()
 
     # -- discovery ------------------------------------------------------------
 

@@ -209,7 +209,7 @@ def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
             raise errors.ProtocolError(f"unknown diff action: {action!r:.80}")
     except errors.ProtocolError:
         raise
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError) as exc:
         raise errors.ProtocolError(f"diff path {path!r:.120} does not fit the value") from exc
     return target
 

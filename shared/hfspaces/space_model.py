@@ -83,6 +83,9 @@ class SpaceModel:
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
             weakref.WeakKeyDictionary()
         )
+        self._guards: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, AsyncGenerator[None, None]
+        ] = weakref.WeakKeyDictionary()
         # Sync calls open a session in the shared background loop: close it at exit.
         close_at_exit(self)
 
@@ -96,12 +99,18 @@ class SpaceModel:
         client = self._clients.get(loop)
         if client is None:
             client = self._clients[loop] = SpaceClient(self.endpoint, **self._client_kwargs)
+            self._guards[loop] = _close_with_loop(loop, client)
         return client
 
     async def aclose(self) -> None:
-        client = self._clients.pop(asyncio.get_running_loop(), None)
+        """Close the client of the running loop (others close with their loop)."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
+        guard = self._guards.pop(loop, None)
         if client is not None:
             await client.aclose()
+        if guard is not None:
+            await guard.aclose()
 
     def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
         """Raise `InvalidInputError` for input the model cannot take. No network."""
@@ -158,3 +167,22 @@ class SpaceModel:
         if result is None:  # pragma: no cover - stream always ends with one or raises
             raise InvalidInputError("no result")
         return result
+
+
+def _close_with_loop(
+    loop: asyncio.AbstractEventLoop, client: SpaceClient
+) -> AsyncGenerator[None, None]:
+    """Framework users rarely call `aclose()`. A parked async generator is closed by the
+    loop at `asyncio.run()`'s end (`shutdown_asyncgens`), or when the model owning it is
+    collected: either way its `finally` closes the client's session, so none is left open."""
+
+    async def guard() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    agen = guard()
+    # Starting it registers it with the loop's async-generator hooks.
+    loop.create_task(agen.__anext__())
+    return agen

@@ -13,7 +13,7 @@ import concurrent.futures
 import contextlib
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -21,7 +21,6 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
-_closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
 
 def background_loop() -> asyncio.AbstractEventLoop:
@@ -45,11 +44,6 @@ def close_at_exit(obj: SupportsAclose) -> None:
     """Call `obj.aclose()` in the background loop at interpreter exit, so sessions that
     sync calls opened there are closed. Held weakly: `obj` can still be collected."""
     _to_close.add(obj)
-
-
-def on_shutdown(closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Register an async cleanup to run in the background loop at interpreter exit."""
-    _closers.append(closer)
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -104,8 +98,7 @@ def _shutdown() -> None:
         return
 
     async def close_all() -> None:
-        closers = [c() for c in _closers] + [obj.aclose() for obj in list(_to_close)]
-        await asyncio.gather(*closers, return_exceptions=True)
+        await asyncio.gather(*(obj.aclose() for obj in list(_to_close)), return_exceptions=True)
 
     with _suppress():
         asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=10)
