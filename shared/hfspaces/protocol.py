@@ -15,6 +15,7 @@ import copy
 import html
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -163,14 +164,19 @@ def apply_diff(value: Any, diff: Any) -> Any:
 
 def apply_diff_in_place(value: Any, diff: Any) -> Any:
     """`apply_diff` that may mutate `value` (the client owns its parsed outputs)."""
+    for action, path, edit_value in _edits(diff):
+        value = _apply_edit(value, path, action, edit_value)
+    return value
+
+
+def _edits(diff: Any) -> Iterator[tuple[Any, list[Any], Any]]:
+    """The `[op, path, value]` edits of a diff, each checked for shape."""
     if not isinstance(diff, list):
         raise errors.ProtocolError(f"diff is not a list: {diff!r:.200}")
     for edit in diff:
         if not (isinstance(edit, (list, tuple)) and len(edit) == 3 and isinstance(edit[1], list)):
             raise errors.ProtocolError(f"malformed diff edit: {edit!r:.200}")
-        action, path, edit_value = edit
-        value = _apply_edit(value, path, action, edit_value)
-    return value
+        yield edit[0], edit[1], edit[2]
 
 
 def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
@@ -217,12 +223,7 @@ def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
 def apply_diff_shared(value: Any, diff: Any) -> Any:
     """`apply_diff` that copies only the containers on each edited path (cheap per token)
     and never mutates `value`, so earlier snapshots handed to callers stay as they were."""
-    if not isinstance(diff, list):
-        raise errors.ProtocolError(f"diff is not a list: {diff!r:.200}")
-    for edit in diff:
-        if not (isinstance(edit, (list, tuple)) and len(edit) == 3 and isinstance(edit[1], list)):
-            raise errors.ProtocolError(f"malformed diff edit: {edit!r:.200}")
-        action, path, edit_value = edit
+    for action, path, edit_value in _edits(diff):
         if path:
             value = _copy_path(value, path)
         value = _apply_edit(value, path, action, edit_value)

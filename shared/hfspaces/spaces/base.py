@@ -8,7 +8,7 @@ from typing import Any
 from ..client import SpaceClient
 from ..conversation import AudioPart, Conversation, ImagePart, TextPart
 from ..errors import InvalidInputError, UnsupportedInputError
-from ..events import Event
+from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
 from ..models import ModelSpec
 
@@ -67,6 +67,20 @@ class Adapter:
     ) -> AsyncIterator[Event | Generation]:
         """Yield the job's events, then one `Generation` last."""
         raise NotImplementedError
+
+
+def finished(spec: ModelSpec, client: SpaceClient, event: Completed, **fields: Any) -> Generation:
+    """The `Generation` for a completed job: run metadata plus the adapter's `fields`."""
+    return Generation(
+        model=spec.id,
+        space=spec.space,
+        queue_wait=event.queue_wait,
+        duration=event.duration,
+        endpoint=client.base_url,
+        event_id=event.event_id,
+        raw_outputs=event.outputs,
+        **fields,
+    )
 
 
 def _check_range(value: float | None, name: str, low: float, high: float) -> None:

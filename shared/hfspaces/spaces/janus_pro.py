@@ -18,7 +18,7 @@ from ..events import Completed, Event, Partial
 from ..generation import GeneratedImage, Generation, GenerationParams
 from ..job import Job
 from ..media import sniff_mime
-from .base import Adapter, default
+from .base import Adapter, default, finished
 
 UNDERSTANDING = ("multimodal_understanding", 2)
 GENERATE = ("generate_image", 3)
@@ -76,17 +76,7 @@ class JanusUnderstandingAdapter(Adapter):
                     raise ProtocolError(
                         "Janus answered with a non-text output", space=self.spec.space
                     )
-                yield Generation(
-                    model=self.spec.id,
-                    space=self.spec.space,
-                    text=text,
-                    seed=seed,
-                    queue_wait=event.queue_wait,
-                    duration=event.duration,
-                    endpoint=client.base_url,
-                    event_id=event.event_id,
-                    raw_outputs=event.outputs,
-                )
+                yield finished(self.spec, client, event, text=text, seed=seed)
             else:
                 yield event
 
@@ -115,17 +105,13 @@ class JanusImageAdapter(Adapter):
             if not files:
                 raise ProtocolError("Janus returned no images", space=self.spec.space)
             images = await fetch_images(client, files, download=self.download)
-            yield Generation(
-                model=self.spec.id,
-                space=self.spec.space,
+            yield finished(
+                self.spec,
+                client,
+                event,
                 text=f"Generated {len(images)} image{'s' * (len(images) != 1)} for: {prompt}",
                 images=tuple(images),
                 seed=seed,
-                queue_wait=event.queue_wait,
-                duration=event.duration,
-                endpoint=client.base_url,
-                event_id=event.event_id,
-                raw_outputs=event.outputs,
             )
 
 

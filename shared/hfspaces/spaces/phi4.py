@@ -16,7 +16,7 @@ from ..conversation import AudioPart, Conversation, ImagePart, TextPart
 from ..errors import InvalidInputError, ProtocolError
 from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
-from .base import Adapter
+from .base import Adapter, finished
 from .janus_pro import _events
 
 ADD_TURN = ("add_message", 10)
@@ -81,16 +81,7 @@ class Phi4Adapter(Adapter):
                     raise ProtocolError(
                         "Phi-4 answered without an assistant message", space=self.spec.space
                     )
-                yield Generation(
-                    model=self.spec.id,
-                    space=self.spec.space,
-                    text=text,
-                    queue_wait=event.queue_wait,
-                    duration=event.duration,
-                    endpoint=client.base_url,
-                    event_id=event.event_id,
-                    raw_outputs=event.outputs,
-                )
+                yield finished(self.spec, client, event, text=text)
             else:
                 yield event
 
