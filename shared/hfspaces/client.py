@@ -168,18 +168,30 @@ class SpaceClient:
         if media.url is not None:
             return protocol.file_data(media.url, orig_name=media.name, mime_type=media.mime_type)
         key = media.digest()
-        future = self._uploads.get(key)
-        if future is None or (future.done() and future.exception() is not None):
-            future = asyncio.get_running_loop().create_future()
-            self._uploads[key] = future
+        while True:
+            future = self._uploads.get(key)
+            if future is None:
+                break
             try:
-                future.set_result(await self._upload(media))
-            except BaseException as exc:
+                return dict(await asyncio.shield(future))
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise  # this caller was cancelled
+                # The caller doing the upload was cancelled, not us: upload it ourselves.
+        future = asyncio.get_running_loop().create_future()
+        self._uploads[key] = future
+        try:
+            result = await self._upload(media)
+        except BaseException as exc:
+            del self._uploads[key]  # failed uploads are not cached: the next call retries
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()  # waiters upload themselves instead of inheriting it
+            else:
                 future.set_exception(exc)
-                future.exception()  # mark retrieved: waiters get it, no "never retrieved" noise
-                del self._uploads[key]
-                raise
-        return dict(await asyncio.shield(future))
+                future.exception()  # mark retrieved: waiters get it, no "never retrieved"
+            raise
+        future.set_result(result)
+        return dict(result)
 
     async def _upload(self, media: Media) -> dict[str, Any]:
         config = await self.config()
@@ -233,13 +245,25 @@ class SpaceClient:
         """Download an output file into memory, refusing more than `max_bytes`."""
         cap = self.max_download_bytes if max_bytes is None else max_bytes
         url = self.file_url(value)
-        resp = await self.transport.open(
-            "GET",
-            url,
-            headers=self._space_headers(),
-            trusted_host=self.base_url,
-            timeout=self.transport.client_timeout(total=self.transport.timeouts.total),
-        )
+        try:
+            resp = await self.transport.open(
+                "GET",
+                url,
+                headers=self._space_headers(),
+                trusted_host=self.base_url,
+                timeout=self.transport.client_timeout(total=self.transport.timeouts.total),
+            )
+        except asyncio.TimeoutError as exc:
+            raise errors.DownloadError(
+                "output file download timed out before the server answered; retry later",
+                space=self.space_id,
+            ) from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise errors.DownloadError(
+                f"the connection was closed or reset before the output file arrived ({exc}); "
+                "retry the download",
+                space=self.space_id,
+            ) from exc
         try:
             if resp.status != 200:
                 raise errors.DownloadError(
@@ -265,6 +289,11 @@ class SpaceClient:
         except asyncio.TimeoutError as exc:
             raise errors.DownloadError(
                 "output file download timed out", space=self.space_id
+            ) from exc
+        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+            raise errors.DownloadError(
+                f"the output file download was cut ({exc}); retry the download",
+                space=self.space_id,
             ) from exc
         finally:
             resp.close()

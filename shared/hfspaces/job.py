@@ -116,6 +116,8 @@ class Job:
     # -- the stream -----------------------------------------------------------
 
     async def _events(self) -> AsyncIterator[Event]:
+        if self._cancelled:
+            return  # cancelled before anyone read it: no stream for a session the Space dropped
         refreshed = False
         quota_waited = 0.0
         try:
@@ -227,6 +229,8 @@ class Job:
                             yield TextDelta(text[len(emitted) :])
                             emitted = text
                     elif msg == "estimation":
+                        if started_at is not None:
+                            continue  # a late queue update: the job already left the queue
                         yield Queued(
                             protocol._int(body.get("rank")),
                             protocol._int(body.get("queue_size")),

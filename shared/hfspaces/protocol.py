@@ -44,11 +44,12 @@ def is_space_id(target: str) -> bool:
 class SSEDecoder:
     """Incremental decoder: feed bytes, get complete `data` payloads (str) back."""
 
-    __slots__ = ("_buffer", "_data", "_max_line")
+    __slots__ = ("_buffer", "_data", "_max_line", "_size")
 
     def __init__(self, max_line: int = 64 * 1024 * 1024) -> None:
         self._buffer = b""
         self._data: list[str] = []
+        self._size = 0  # bytes in `_data`: one event is capped like one line
         self._max_line = max_line
 
     def feed(self, chunk: bytes) -> list[str]:
@@ -83,6 +84,7 @@ class SSEDecoder:
             if self._data:
                 out.append("\n".join(self._data))
                 self._data = []
+                self._size = 0
             return
         if line.startswith(b":"):
             return  # comment / keep-alive
@@ -94,6 +96,9 @@ class SSEDecoder:
                 self._data.append(value.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 raise errors.ProtocolError("server-sent event is not valid UTF-8") from exc
+            self._size += len(value) + 1
+            if self._size > self._max_line:
+                raise errors.ProtocolError("server-sent event exceeds the size limit")
         # `event:`, `id:`, `retry:` are not used by the queue protocol: ignore them.
 
 

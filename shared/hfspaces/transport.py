@@ -65,13 +65,22 @@ class Timeouts:
     request: float = 60.0
     total: float = 600.0
 
+    def __post_init__(self) -> None:
+        # aiohttp reads 0 or less as "no timeout": refuse anything that is not a bound.
+        for name in ("connect", "idle", "request", "total"):
+            value = getattr(self, name)
+            if not _positive_seconds(value):
+                raise errors.InvalidInputError(
+                    f"timeout {name} must be a positive, finite number of seconds: {value!r}"
+                )
+
     @classmethod
     def of(cls, value: Timeouts | float | None) -> Timeouts:
         if value is None:
             return cls()
         if isinstance(value, Timeouts):
             return value
-        if isinstance(value, (int, float)) and value > 0:
+        if _positive_seconds(value):
             total = float(value)
             return cls(
                 connect=min(10.0, total),
@@ -80,6 +89,14 @@ class Timeouts:
                 total=total,
             )
         raise errors.InvalidInputError(f"timeout must be a positive number of seconds: {value!r}")
+
+
+def _positive_seconds(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 < value < float("inf")
+    )
 
 
 @dataclass(frozen=True)
@@ -226,14 +243,24 @@ class Transport:
         for _ in range(MAX_REDIRECTS + 1):
             if origin(url) != trusted:
                 hdrs = {k: v for k, v in hdrs.items() if k.lower() not in CREDENTIAL_HEADERS}
+            env = self._from_env(url)
+            send = hdrs
+            if "auth" in env:
+                # A ~/.netrc entry for this host, sent as a header (aiohttp's `auth=` is
+                # deprecated) unless we send our own Authorization (the HF token): aiohttp
+                # would refuse the two together with a ValueError.
+                netrc_auth = env["auth"]
+                env = {k: v for k, v in env.items() if k != "auth"}
+                if netrc_auth is not None and not any(k.lower() == "authorization" for k in hdrs):
+                    send = {**hdrs, "Authorization": netrc_auth.encode()}
             try:
                 resp = await self.session.request(
                     method,
                     url,
-                    headers=hdrs,
+                    headers=send,
                     allow_redirects=False,
                     timeout=timeout or self.client_timeout(),
-                    **{**self._from_env(url), **kwargs},
+                    **{**env, **kwargs},
                 )
             except aiohttp.ClientConnectorError as exc:
                 raise errors.ConnectError(

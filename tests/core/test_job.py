@@ -386,3 +386,18 @@ async def test_errors_leave_nothing_pending(fresh_replica: Any, phi4_url: str) -
     await client.aclose()
     assert not client._background
     await wait_until(lambda: not own_tasks(), what="no leftover tasks")
+
+
+async def test_result_after_cancel_is_cancelled_without_a_new_stream(
+    fresh_replica: Any, phi4_url: str
+) -> None:
+    """`await job.cancel()` then `await job.result()`: a `CancelledJobError` at once, not a
+    request for the cancelled session's event stream (which the Space no longer knows)."""
+    fresh_replica.configure(answer_words=40, token_delay=0.05)
+    async with SpaceClient(phi4_url) as client:
+        job = await submit_chat(client)
+        opened = fresh_replica.stats()["streams_opened"]
+        await job.cancel()
+        with pytest.raises(errors.CancelledJobError):
+            await job.result()
+        assert fresh_replica.stats()["streams_opened"] == opened

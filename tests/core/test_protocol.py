@@ -403,3 +403,15 @@ def test_file_data_shape() -> None:
     assert protocol.is_file_data(fd)
     assert protocol.is_file_data({"path": "/x", "url": None})
     assert not protocol.is_file_data({"path": 3})
+
+
+def test_sse_decoder_caps_an_event_of_many_lines() -> None:
+    """The line cap alone is not enough: an event of endless short `data:` lines (no
+    blank line) must be refused too, not buffered without bound."""
+    decoder = SSEDecoder(max_line=1000)
+    with pytest.raises(errors.ProtocolError, match="size limit"):
+        for _ in range(1000):
+            decoder.feed(b"data: " + b"x" * 50 + b"\n")
+    # Events under the cap, split over many lines, still decode.
+    ok = SSEDecoder(max_line=1000)
+    assert ok.feed(b"data: a\ndata: b\n\n") == ["a\nb"]

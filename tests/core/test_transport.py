@@ -278,3 +278,23 @@ async def test_caller_session_closed_is_input_error() -> None:
     transport = Transport(session=session)
     with pytest.raises(errors.InvalidInputError):
         _ = transport.session
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"request": 0},
+        {"idle": 0},
+        {"connect": -1},
+        {"total": float("inf")},
+        {"idle": float("nan")},
+        {"total": True},
+    ],
+)
+def test_timeouts_must_be_positive_finite_seconds(bad: dict[str, Any]) -> None:
+    """aiohttp reads 0 (or less) as "no timeout": such a setting would make waits unbounded.
+    Refused with a ValueError subclass before any request."""
+    with pytest.raises(errors.InvalidInputError, match="timeout"):
+        Timeouts(**bad)
+    with pytest.raises(errors.InvalidInputError, match="timeout"):
+        Timeouts.of(next(iter(bad.values())))

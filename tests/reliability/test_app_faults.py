@@ -232,3 +232,25 @@ async def test_declared_content_length_over_cap(fake_space: Any) -> None:
         await client.download({"path": "big.png"}, max_bytes=1000)
     assert "5000 bytes" in str(info.value)
     await client.aclose()
+
+
+async def test_output_file_cut_mid_download_is_download_error(fake_space: Any) -> None:
+    """The server declares a length, sends part of it and drops the connection: a typed
+    `DownloadError`, not aiohttp's `ClientPayloadError`."""
+
+    async def cut(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "image/png"})
+        resp.content_length = 100_000
+        await resp.prepare(request)
+        await resp.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+        assert request.transport is not None
+        request.transport.close()
+        return resp
+
+    space = await fake_space(routes={"/gradio_api/file=out.png": cut})
+    client = fast_client(space.url)
+    try:
+        with pytest.raises(errors.DownloadError, match="cut"):
+            await client.download({"path": "out.png"})
+    finally:
+        await client.aclose()

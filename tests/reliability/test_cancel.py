@@ -210,3 +210,81 @@ async def test_cancel_while_downloading(fake_space: Any) -> None:
     await asyncio.wait_for(ended.wait(), 10)
     assert sent < 64 << 20
     await guard.check(client)
+
+
+async def test_cancelled_uploader_does_not_fail_a_concurrent_identical_upload(
+    fake_space: Any, png_bytes: bytes
+) -> None:
+    """Two callers upload the same bytes; the one doing the upload is cancelled. The other
+    must not inherit that `CancelledError`: it uploads the file itself."""
+    stalled = asyncio.Event()
+    release = asyncio.Event()
+    calls = 0
+
+    async def upload(request: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        await request.read()
+        if calls == 1:
+            stalled.set()
+            await asyncio.wait_for(release.wait(), 30)  # hang guard only
+        return web.json_response(["/tmp/gradio/abc/image.png"])
+
+    space = await fake_space(routes={"/gradio_api/upload": upload})
+    guard = LeakGuard()
+    client = fast_client(space.url)
+    media = Media.of(png_bytes)
+    first = asyncio.create_task(client.upload(media))
+    await asyncio.wait_for(stalled.wait(), 10)  # hang guard only
+    second = asyncio.create_task(client.upload(media))
+    await asyncio.sleep(0)  # the second caller now waits on the first one's upload
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    result = await asyncio.wait_for(second, 20)  # hang guard only
+    assert result["path"] == "/tmp/gradio/abc/image.png"
+    assert calls == 2
+    release.set()
+    await guard.check(client)
+
+
+async def test_failed_gallery_download_cancels_the_others(fake_space: Any) -> None:
+    """One gallery file fails: the downloads of the others stop too (no orphaned task
+    holding a connection after the caller already has its error)."""
+    from hfspaces import errors
+    from hfspaces.spaces.janus_pro import fetch_images
+
+    slow_started = asyncio.Event()
+    client_left = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "image/png"})
+        resp.content_length = 1 << 20
+        await resp.prepare(request)
+        await resp.write(b"\x89PNG\r\n\x1a\n")
+        slow_started.set()
+        try:
+            for _ in range(200):  # bounded: at most ~20 s
+                await asyncio.sleep(0.1)
+                await resp.write(b"\0" * 16)
+        except (ConnectionError, RuntimeError):
+            client_left.set()
+        return resp
+
+    async def missing(request: web.Request) -> web.StreamResponse:
+        await asyncio.wait_for(slow_started.wait(), 10)  # hang guard only
+        return web.json_response({"detail": "gone"}, status=404)
+
+    space = await fake_space(
+        routes={"/gradio_api/file=slow.png": slow, "/gradio_api/file=missing.png": missing}
+    )
+    guard = LeakGuard()
+    client = fast_client(space.url)
+    await client.config()
+    files = [{"path": "slow.png"}, {"path": "missing.png"}]
+    with pytest.raises(errors.DownloadError):
+        await fetch_images(client, files, download=True)
+    downloads = [t for t in guard.pending() if "download" in t.get_coro().__qualname__]
+    assert not downloads, f"downloads left running: {downloads!r}"
+    await until(client_left.is_set, "the server to see the other download end")
+    await guard.check(client)

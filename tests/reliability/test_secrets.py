@@ -296,3 +296,29 @@ def test_llamaindex_to_dict_keeps_the_token_secret(phi4_url: str) -> None:
         llm.model_dump_json(),
     ):
         assert not leaks(printed)
+
+
+async def test_netrc_entry_for_the_hub_does_not_break_the_token_request(
+    fake_space: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ~/.netrc entry for the Hub's host (git users often have one) must not turn the
+    JWT request into aiohttp's "Cannot combine AUTHORIZATION header" ValueError, and the
+    Hub gets the HF token, not the netrc password."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login bob password netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+    async def jwt(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"token": "header.payload.sig", "exp": 4102444800})
+
+    space = await fake_space(routes={"/api/spaces/owner/app/jwt": jwt})
+    client = fast_client(space.url, space_id="owner/app", hf_token=TOKEN, hub_url=space.url)
+    try:
+        assert await client.run("predict", ["x"]) == ["ok"]
+    finally:
+        await client.aclose()
+    (hub,) = space.hits("/api/spaces/owner/app/jwt")
+    assert hub.headers["Authorization"] == f"Bearer {TOKEN}"
+    (join,) = space.hits("/gradio_api/queue/join")
+    assert join.headers["x-zerogpu-token"] == "header.payload.sig"

@@ -260,3 +260,28 @@ async def test_stream_answered_with_server_error(fake_space: Any) -> None:
         await job.result()
     assert info.value.status == 500
     await client.aclose()
+
+
+async def test_estimation_after_start_is_not_reported_as_queued(fake_space: Any) -> None:
+    """A late `estimation` (the queue moved while our job was being picked up) must not
+    put a started job back in the queue for the caller."""
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        return await send_sse(
+            request,
+            {"msg": "estimation", "event_id": "ev1", "rank": 1, "queue_size": 2, "rank_eta": 3},
+            {"msg": "process_starts", "event_id": "ev1", "eta": 1.0},
+            {"msg": "estimation", "event_id": "ev1", "rank": 0, "queue_size": 1, "rank_eta": 1},
+            {"msg": "heartbeat", "event_id": None},
+            completed(["ok"]),
+        )
+
+    space = await fake_space(stream=stream)
+    client = fast_client(space.url)
+    try:
+        events = await collect(await client.submit("predict", ["x"]))
+    finally:
+        await client.aclose()
+    kinds = [type(e).__name__ for e in events if not isinstance(e, TextDelta)]
+    assert kinds == ["Queued", "Started", "Completed"]
+    assert events[-1].queue_wait is not None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from typing import Any, TypeVar
 
 from ..client import SpaceClient
 from ..conversation import AudioPart, Conversation, ImagePart, TextPart
@@ -81,6 +82,24 @@ def finished(spec: ModelSpec, client: SpaceClient, event: Completed, **fields: A
         raw_outputs=event.outputs,
         **fields,
     )
+
+
+T = TypeVar("T")
+
+
+async def gather_all(aws: Iterable[Awaitable[T]]) -> list[T]:
+    """`asyncio.gather` that stops the others when one fails, so no upload or download
+    keeps running (and holding a connection) after the caller already has its error."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        # Each ends at its next await (aiohttp closes the request); bounded by that.
+        if tasks:
+            await asyncio.wait(tasks)
+        raise
 
 
 def _check_range(value: float | None, name: str, low: float, high: float) -> None:

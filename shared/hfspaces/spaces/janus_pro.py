@@ -6,7 +6,6 @@ prompt and history are folded into the question.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +17,7 @@ from ..events import Completed, Event, Partial
 from ..generation import GeneratedImage, Generation, GenerationParams
 from ..job import Job
 from ..media import sniff_mime
-from .base import Adapter, default, finished
+from .base import Adapter, default, finished, gather_all
 
 UNDERSTANDING = ("multimodal_understanding", 2)
 GENERATE = ("generate_image", 3)
@@ -136,7 +135,7 @@ async def fetch_images(
     """Resolve (and download, in parallel) the gallery's files."""
     urls = [client.file_url(f) for f in files]
     blobs: list[bytes | None] = (
-        list(await asyncio.gather(*(client.download(f) for f in files)))
+        await gather_all(client.download(f) for f in files)
         if download
         else [None] * len(files)
     )

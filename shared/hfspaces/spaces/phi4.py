@@ -7,7 +7,6 @@ Gradio 5 messages carry string / `{"file": FileData}` content; gradio 6 a list o
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from ..conversation import AudioPart, Conversation, ImagePart, TextPart
 from ..errors import InvalidInputError, ProtocolError
 from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
-from .base import Adapter, finished
+from .base import Adapter, finished, gather_all
 from .janus_pro import _events
 
 ADD_TURN = ("add_message", 10)
@@ -56,7 +55,7 @@ class Phi4Adapter(Adapter):
         media = [
             p.media for m in conversation for p in m.parts if isinstance(p, (ImagePart, AudioPart))
         ]
-        uploaded = await asyncio.gather(*(client.upload(m) for m in media))
+        uploaded = await gather_all(client.upload(m) for m in media)
         files = {_key(m): fd for m, fd in zip(media, uploaded, strict=True)}
         history = build_history(conversation, files, gradio6=gradio6)
 
