@@ -99,9 +99,10 @@ class ReplicaProcess:
 
 
 def start_replica(answer_words: int = 200, image_size: int = 768) -> ReplicaProcess:
-    """The replica CLI in its own process (its CPU is not the client's); see replica.py."""
+    """The replica CLI (`python -m hfspaces.replica`) in its own process (its CPU is not the
+    client's), served as it is."""
     cmd = [
-        sys.executable, str(BENCH / "replica.py"), "--token-delay", "0",
+        sys.executable, "-m", "hfspaces.replica", "--token-delay", "0",
         "--answer-words", str(answer_words), "--image-size", str(image_size), "--no-quota",
     ]  # no --concurrency: unlimited (default_concurrency_limit=None), max_threads 400
     env = {**os.environ, "HFSPACES_REPLICA_LOG_LEVEL": "error"}

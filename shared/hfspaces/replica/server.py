@@ -302,7 +302,11 @@ class Replica:
             return self
         for host in self.hosts.values():
             host.build(0)
-        sock = socket.socket(socket.AF_INET6 if ":" in self.config.host else socket.AF_INET)
+        # Protocol IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # `proto` is IPPROTO_TCP. Without it, a response written as two segments on a reused
+        # connection waits for the client's delayed ACK (~40 ms on loopback).
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.config.host, self.config.port))
         sock.listen(512)
