@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from contextlib import aclosing
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -40,6 +41,12 @@ _CALL_KWARGS = frozenset({*_SAMPLING, "max_tokens", "model"})
 _STREAM_RUN = "_hfspaces_stream_run"
 
 _Manager = TypeVar("_Manager", CallbackManager, AsyncCallbackManager)
+_RunManager = CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun
+
+#: The run manager of a call langchain-core is about to stream through `_stream` /
+#: `_astream` without handing it over (`invoke` with `streaming=True`, or a model call
+#: inside `astream_events`): `_should_stream` sees it just before, in the same context.
+_STREAMED_RUN: ContextVar[_RunManager | None] = ContextVar("_hfspaces_streamed_run", default=None)
 
 
 class ChatHFSpaces(SpaceSettings, BaseChatModel):
@@ -182,6 +189,15 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         space_model.validate(conversation, params)
         return space_model, conversation, params
 
+    def _should_stream(
+        self, *, async_api: bool, run_manager: _RunManager | None = None, **kwargs: Any
+    ) -> bool:
+        should = super()._should_stream(async_api=async_api, run_manager=run_manager, **kwargs)
+        # langchain-core then calls `_stream`/`_astream` without the run manager; keep it
+        # for them, so the custom events of this run still reach its handlers.
+        _STREAMED_RUN.set(run_manager if should else None)
+        return should
+
     @staticmethod
     def _chunk_stream(space_model: SpaceModel) -> ChunkStream:
         spec = space_model.spec
@@ -195,9 +211,12 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         stream_run = kwargs.pop(_STREAM_RUN, None)
+        streamed_run = _STREAMED_RUN.get()
+        _STREAMED_RUN.set(None)
         space_model, conversation, params = self._prepare(messages, stop, kwargs)
         chunks = self._chunk_stream(space_model)
-        sink = self._event_sink(AsyncCallbackManager, run_manager, stream_run)
+        events_run = run_manager or (streamed_run if stream_run is None else None)
+        sink = self._event_sink(AsyncCallbackManager, events_run, stream_run)
         # aclosing: leaving early (break, cancel) closes the job's stream, which cancels it.
         async with aclosing(space_model.stream(conversation, params)) as items:
             async for item in items:
@@ -216,9 +235,12 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         stream_run = kwargs.pop(_STREAM_RUN, None)
+        streamed_run = _STREAMED_RUN.get()
+        _STREAMED_RUN.set(None)
         space_model, conversation, params = self._prepare(messages, stop, kwargs)
         chunks = self._chunk_stream(space_model)
-        sink = self._event_sink(CallbackManager, run_manager, stream_run)
+        events_run = run_manager or (streamed_run if stream_run is None else None)
+        sink = self._event_sink(CallbackManager, events_run, stream_run)
         # The async core runs in hfspaces' background loop; this works inside a running
         # loop too (notebooks), and closing this generator cancels the job.
         for item in iterate_sync(space_model.stream(conversation, params)):
@@ -287,7 +309,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     def _event_sink(
         self,
         manager_class: type[_Manager],
-        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
+        run_manager: _RunManager | None,
         stream_run: _StreamRun | None,
     ) -> tuple[_Manager, UUID] | None:
         """The callback manager and run id custom events are sent with, if any."""

@@ -13,6 +13,7 @@ from hfspaces import AppError, GPUQuotaExceededError, UnsupportedInputError
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
 from lc_support import Recorder, await_until, b64, make_png, make_wav, wait_until
 from PIL import Image
 
@@ -332,3 +333,33 @@ async def test_custom_events_in_astream_events(janus_image: ChatHFSpaces, rep: A
         if event["event"] == "on_custom_event"
     ]
     assert "hfspaces_queue" in names and "hfspaces_progress" in names
+
+
+async def test_custom_events_when_invoke_streams_internally(rep: Any, recorder: Recorder) -> None:
+    # `streaming=True` makes langchain-core run `_astream` without handing it the run
+    # manager; the queue news must still reach the run's handlers.
+    model = ChatHFSpaces(streaming=True)
+    await model.ainvoke("hello", config={"callbacks": [recorder]})
+    assert {"hfspaces_queue", "hfspaces_started", "token"} <= set(recorder.names())
+    ((run_id, _),) = recorder.model_runs
+    assert recorder.run_ids == {run_id}
+    sync = Recorder()
+    model.invoke("hello", config={"callbacks": [sync]})
+    assert {"hfspaces_queue", "hfspaces_started", "token"} <= set(sync.names())
+    await model.aclose()
+
+
+async def test_custom_events_from_a_node_calling_ainvoke_in_astream_events(
+    phi4: ChatHFSpaces,
+) -> None:
+    # A LangGraph node (or any runnable) awaiting `model.ainvoke` while the app reads
+    # `astream_events`: the model streams internally, and the queue news must show up.
+    async def node(question: str) -> AIMessage:
+        return await phi4.ainvoke(question)
+
+    events = [e async for e in RunnableLambda(node).astream_events("hi", version="v2")]
+    names = [e["name"] for e in events if e["event"] == "on_custom_event"]
+    assert "hfspaces_queue" in names and "hfspaces_started" in names
+    (model_start,) = [e for e in events if e["event"] == "on_chat_model_start"]
+    queued = next(e for e in events if e["name"] == "hfspaces_queue")
+    assert queued["run_id"] == model_start["run_id"]  # tagged with the model's own run
