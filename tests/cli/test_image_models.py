@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cli_helpers import run_cli
+from cli_helpers import cli_env, run_cli
 from hfspaces.media import sniff_mime
 
 
@@ -70,6 +70,18 @@ def test_models_table() -> None:
     assert result.returncode == 0, result.stderr
     for name in ("janus-pro-7b", "janus-pro-7b-image", "phi-4-multimodal", "needs an image"):
         assert name in result.stdout
+
+
+def test_models_table_fits_a_standard_terminal(fresh_replica: Any) -> None:
+    # 80 columns, endpoints redirected to long replica URLs: every column stays readable.
+    result = run_cli("models", env=cli_env(COLUMNS="80"))
+    assert result.returncode == 0, result.stderr
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    assert "what it does" in result.stdout
+    words = result.stdout.split()
+    for word in ("phi-4-multimodal", "Microsoft", "audio", "aliases:"):
+        assert any(word in w for w in words), word
+    assert "…" not in result.stdout  # nothing cut off
 
 
 def test_models_json_lists_capabilities() -> None:

@@ -43,9 +43,10 @@ def model_record(spec: ModelSpec) -> dict[str, Any]:
 
 def models_table(records: list[dict[str, Any]]) -> Table:
     table = Table(title="hfspaces models", show_lines=True)
-    table.add_column("model / Space", no_wrap=True)
+    # Endpoint URLs can be long: fold them rather than squeeze out the description.
+    table.add_column("model / Space", overflow="fold", max_width=36)
     table.add_column("in → out", no_wrap=True)
-    table.add_column("what it does")
+    table.add_column("what it does", min_width=20, overflow="fold")
     for r in records:
         where = f"[dim]{escape(r['space'])}[/dim]"
         if r["endpoint"] != r["space"]:
