@@ -192,6 +192,13 @@ class HFSpacesToolSpec(BaseToolSpec):
         if (image is None) == (path is None):
             raise InvalidInputError("give exactly one of image (a URL) or path (a local file)")
         if image is not None:
+            if not image.strip().lower().startswith(("http://", "https://", "data:")):
+                # The core's message speaks to Python callers (pathlib.Path); an agent
+                # needs to hear about this tool's own `path` argument.
+                raise MediaError(
+                    f"image must be an http(s) URL or a data: URL, not {_short(image)!r}; "
+                    "to describe a local file, give it as path=... instead"
+                )
             return Media.from_url(image).require("image")
         file = Path(path).expanduser().resolve()  # type: ignore[arg-type]
         if self.input_dir is not None and not file.is_relative_to(self.input_dir):
