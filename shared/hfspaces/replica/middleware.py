@@ -227,9 +227,10 @@ class _FaultyStream:
         if plan.get("unexpected_error") == self.count:
             body = json.dumps({"msg": "unexpected_error", "event_id": None,
                                "message": "Session not found.", "session_not_found": True})
+            # Counted before it is sent: the client may act on it before this task resumes.
+            stats.bump("unexpected_errors_sent")
             await self._send({"type": "http.response.body", "body": f"data: {body}\n\n".encode(),
                               "more_body": True})
-            stats.bump("unexpected_errors_sent")
             self._abort()
         if plan.get("cut_stream") == self.count:
             stats.bump("streams_cut")
