@@ -13,38 +13,17 @@ replica (real Gradio apps on loopback) and points the tool at it.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-try:
-    import hfspaces  # noqa: F401
-except ImportError:  # a plain checkout: use the sources next to this file
-    ROOT = Path(__file__).resolve().parents[1]
-    sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
-
+from _replica import settings  # also puts the sources on sys.path in a plain checkout
 from langchain.agents import create_agent
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_hfspaces import HFSpacesImageTool
-
-
-@contextmanager
-def spaces() -> Iterator[dict[str, Any]]:
-    """Settings for the tool: none if `HFSPACES_ENDPOINTS` is set, else the replica's."""
-    if os.environ.get("HFSPACES_ENDPOINTS"):
-        yield {}
-        return
-    from hfspaces.replica import JANUS_SPACE, Replica, ReplicaConfig
-
-    with Replica(ReplicaConfig()).start() as replica:
-        print(f"(HFSPACES_ENDPOINTS is unset: started the embedded replica at {replica.base_url})")
-        yield {"endpoint": replica.url_for(JANUS_SPACE), "hub_url": replica.hub_url}
 
 
 class ScriptedToolModel(GenericFakeChatModel):
@@ -66,9 +45,9 @@ def script() -> ScriptedToolModel:
     )
 
 
-async def main(settings: dict[str, Any]) -> None:
+async def main(options: dict[str, Any]) -> None:
     out = Path(tempfile.mkdtemp(prefix="hfspaces-agent-"))
-    tool = HFSpacesImageTool(output_dir=out, **settings)
+    tool = HFSpacesImageTool(output_dir=out, **options)
     agent = create_agent(script(), tools=[tool], system_prompt="You illustrate stories.")
     print("User: Draw me a fox in the snow, in watercolour.")
     result = await agent.ainvoke({"messages": [HumanMessage("Draw me a fox in the snow.")]})
@@ -90,6 +69,6 @@ async def main(settings: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    with spaces() as settings:
-        asyncio.run(main(settings))
+    with settings() as found:
+        asyncio.run(main(found))
     print("done")

@@ -13,42 +13,19 @@ import asyncio
 import base64
 import io
 import math
-import os
 import struct
-import sys
 import tempfile
 import wave
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-try:
-    import hfspaces  # noqa: F401
-except ImportError:  # a plain checkout: use the sources next to this file
-    ROOT = Path(__file__).resolve().parents[1]
-    sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
-
+from _replica import settings  # also puts the sources on sys.path in a plain checkout
 from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from langchain_hfspaces import ChatHFSpaces
-
-
-@contextmanager
-def spaces() -> Iterator[dict[str, Any]]:
-    """Settings for ChatHFSpaces: none if `HFSPACES_ENDPOINTS` is set, else the replica's."""
-    if os.environ.get("HFSPACES_ENDPOINTS"):
-        yield {}
-        return
-    from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
-
-    with Replica(ReplicaConfig(token_delay=0.03)).start() as replica:
-        print(f"(HFSPACES_ENDPOINTS is unset: started the embedded replica at {replica.base_url})")
-        endpoints = {space: replica.url_for(space) for space in (JANUS_SPACE, PHI4_SPACE)}
-        yield {"endpoint": endpoints, "hub_url": replica.hub_url}
 
 
 class QueueNews(AsyncCallbackHandler):
@@ -89,10 +66,10 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-async def main(settings: dict[str, Any]) -> None:
-    phi4 = ChatHFSpaces(model="phi-4-multimodal", **settings)
-    janus = ChatHFSpaces(model="janus-pro-7b", **settings)
-    painter = ChatHFSpaces(model="janus-pro-7b-image", num_images=2, seed=1234, **settings)
+async def main(options: dict[str, Any]) -> None:
+    phi4 = ChatHFSpaces(model="phi-4-multimodal", **options)
+    janus = ChatHFSpaces(model="janus-pro-7b", **options)
+    painter = ChatHFSpaces(model="janus-pro-7b-image", num_images=2, seed=1234, **options)
     news = {"callbacks": [QueueNews()]}
 
     print("\n1. Phi-4, a system prompt and a question:")
@@ -151,6 +128,6 @@ async def main(settings: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    with spaces() as settings:
-        asyncio.run(main(settings))
+    with settings(token_delay=0.03) as found:
+        asyncio.run(main(found))
     print("\ndone")

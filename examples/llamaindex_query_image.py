@@ -14,21 +14,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import hfspaces
-from _replica import endpoints
+from _replica import endpoints  # also puts the sources on sys.path in a plain checkout
 from llama_index.core import SummaryIndex
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import ImageNode
 
 from llama_index_hfspaces import HFSpacesLLM
 
-# A picture that ships with the package (the replica's sample), used when none is given.
-SAMPLE = Path(hfspaces.__file__).parent / "replica" / "assets" / "sample.png"
+
+def sample_picture() -> Path:
+    """A picture that ships with the package (the replica's sample), used when none is given."""
+    import hfspaces
+
+    return Path(hfspaces.__file__).parent / "replica" / "assets" / "sample.png"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("picture", nargs="?", type=Path, default=SAMPLE)
+    parser.add_argument("picture", nargs="?", type=Path, default=sample_picture())
     parser.add_argument("--model", default="phi-4-multimodal", help="or janus-pro-7b")
     parser.add_argument("--question", default="What does this picture show?")
     args = parser.parse_args()
