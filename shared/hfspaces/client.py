@@ -330,18 +330,20 @@ class SpaceClient:
             text_of=text_of,
             rejoin=self._rejoin,
         )
-        joining = asyncio.ensure_future(
-            self._join(job, name=endpoint if isinstance(endpoint, (str, int)) else None)
-        )
+        await self._join_or_cancel(job, endpoint if isinstance(endpoint, (str, int)) else None)
+        self._jobs.add(job)
+        return job
+
+    async def _join_or_cancel(self, job: Job, name: str | int | None) -> None:
+        """Join; if the caller is cancelled meanwhile, the join may already be on the
+        server: once it answers, cancel the job there too, or it would run (and spend GPU
+        quota) for nobody."""
+        joining = asyncio.ensure_future(self._join(job, name=name))
         try:
             await asyncio.shield(joining)
         except asyncio.CancelledError:
-            # The join may already be on the server: once it answers, cancel the job
-            # there too, or it would run (and spend GPU quota) for nobody.
             self._spawn(self._cancel_when_joined(joining, job))
             raise
-        self._jobs.add(job)
-        return job
 
     async def _cancel_when_joined(self, joining: asyncio.Future[None], job: Job) -> None:
         with contextlib.suppress(Exception):
@@ -430,7 +432,7 @@ class SpaceClient:
 
     async def _rejoin(self, job: Job) -> None:
         job.session_hash = _session_hash()
-        await self._join(job, name=job.endpoint.api_name)
+        await self._join_or_cancel(job, job.endpoint.api_name)
 
     async def _open_stream(self, job: Job) -> aiohttp.ClientResponse:
         config = self._config or await self.config()
