@@ -54,6 +54,8 @@ def test_image_bad_input_exits_2(replica: Any, tmp_path: Path) -> None:
         result = run_cli("image", "x", "--out", str(tmp_path), *args)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+        if args[0] == "--n":
+            assert "--n must be between 1 and 5" in result.stderr
     assert not any(tmp_path.iterdir())
 
 

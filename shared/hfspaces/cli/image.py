@@ -111,6 +111,8 @@ def image(
     def setup() -> tuple[SpaceModel, GenerationParams]:
         if not prompt.strip():
             raise InvalidInputError("the prompt is empty")
+        if not 1 <= n <= 5:  # say it in the flag's name, not the library's
+            raise InvalidInputError(f"--n must be between 1 and 5 (the Space draws 5), got {n}")
         params = GenerationParams(seed=seed, guidance=guidance, num_images=n)
         space_model = SpaceModel(IMAGE_MODEL, endpoint=endpoint, timeout=timeout)
         space_model.validate([Message.user(prompt)], params)
