@@ -27,6 +27,9 @@ from .transport import Timeouts, Transport
 DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
 #: Bound on cleanup work (server-side cancels) when the client closes.
 CLOSE_GRACE = 5.0
+# Longest wait for the first message when hanging up a gradio 5 session before a cancel
+# (normally at once: the join's `estimation` is already pending).
+HANG_UP_WAIT = 5.0
 
 
 class SpaceClient:
@@ -461,10 +464,14 @@ class SpaceClient:
             raise _status_error(resp.status, "opening the event stream", self.space_id)
         return resp
 
-    async def _cancel_on_server(self, job: Job) -> None:
+    async def _cancel_on_server(self, job: Job, *, listening: bool = False) -> None:
+        """POST /cancel for the job's event. `listening`: the job's own event stream was
+        open until now (its disconnect already makes the server drop the session)."""
         if not job.event_id:
             return
         config = self._config or await self.config()
+        if config.major_version < 6 and not listening:
+            await self._hang_up_session(job, config)
         body = {
             "session_hash": job.session_hash,
             "fn_index": job.endpoint.fn_index,
@@ -478,6 +485,28 @@ class SpaceClient:
                 headers=self._space_headers(),
                 retry=False,
             )
+
+    async def _hang_up_session(self, job: Job, config: SpaceConfig) -> None:
+        """gradio 5's `/cancel` stops a running task but leaves an event still waiting in
+        the queue (gradio 6 removes it), so the job would run later, for nobody, on the
+        caller's GPU quota. gradio 5 drops a session's waiting events when its `queue/data`
+        stream disconnects: open it, read one message (the join's `estimation` is already
+        pending there, so it comes at once) to be sure the server is serving it, hang up.
+        One session per job, so no other job is touched. Best effort, bounded."""
+        url = f"{self.base_url}{config.api_prefix}/queue/data?session_hash={job.session_hash}"
+        bound = min(HANG_UP_WAIT, self.transport.timeouts.request)
+        with contextlib.suppress(errors.SpaceError, aiohttp.ClientError, asyncio.TimeoutError):
+            resp = await self.transport.open(
+                "GET",
+                url,
+                headers=self._space_headers(),
+                timeout=self.transport.client_timeout(total=bound),
+            )
+            try:
+                if resp.status == 200:
+                    await resp.content.readline()
+            finally:
+                resp.close()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any] | Awaitable[Any]) -> None:
         """Run cleanup in the background; `aclose()` waits for it (bounded)."""

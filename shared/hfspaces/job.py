@@ -72,6 +72,11 @@ class Job:
         self._response: aiohttp.ClientResponse | None = None
         #: The server finished this event (a failed completion): nothing to cancel there.
         self._ended_on_server = False
+        #: A `queue/data` stream was requested for the current event: the server serves
+        #: (or is about to serve) it, and dropping it makes the server drop the session's
+        #: waiting events. Set before the request, so a cancel that lands while the stream
+        #: is still opening counts it too.
+        self._stream_requested = False
 
     def __repr__(self) -> str:
         state = "done" if self._done else "cancelled" if self._cancelled else "running"
@@ -111,7 +116,7 @@ class Job:
         self._cancelled = True
         self.client._jobs.discard(self)
         self._close_stream()
-        await self.client._cancel_on_server(self)
+        await self.client._cancel_on_server(self, listening=self._stream_requested)
 
     # -- the stream -----------------------------------------------------------
 
@@ -140,6 +145,7 @@ class Job:
                     quota_waited += wait
                     await asyncio.sleep(wait)
                 self._ended_on_server = False
+                self._stream_requested = False
                 await self._rejoin(self)
         except BaseException as exc:
             if self._outcome is None and not isinstance(exc, GeneratorExit):
@@ -158,7 +164,8 @@ class Job:
         self._cancelled = True
         self._close_stream()
         if not self._ended_on_server:
-            self.client._spawn(self.client._cancel_on_server(self))
+            cancel = self.client._cancel_on_server(self, listening=self._stream_requested)
+            self.client._spawn(cancel)
 
     def _remaining(self) -> float:
         return self.deadline - asyncio.get_running_loop().time()
@@ -172,6 +179,7 @@ class Job:
         client = self.client
         space = client.space_id
         loop = asyncio.get_running_loop()
+        self._stream_requested = True
         try:
             resp = await client._open_stream(self)
         except asyncio.TimeoutError as exc:

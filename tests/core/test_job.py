@@ -9,6 +9,7 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
+import gradio
 import pytest
 from _support import closed_port, own_tasks, wait_until
 from hfspaces import (
@@ -209,6 +210,30 @@ async def test_aclose_cancels_jobs_never_read(fresh_replica: Any, phi4_url: str)
         await client.config(refresh=True)
 
 
+async def test_cancelled_waiting_job_never_read_never_runs() -> None:
+    """A job cancelled while it still waits in the queue, its stream never opened, never
+    runs. gradio 6's /cancel removes the waiting event; gradio 5's only stops running tasks
+    and leaves it queued (it would run later on the caller's quota), so on gradio 5 the
+    client also hangs up the session's stream, which makes the server drop it."""
+    from hfspaces.replica import PHI4_SPACE, Replica, ReplicaConfig
+
+    config = ReplicaConfig(image_size=32, concurrency=1, token_delay=0.02, answer_words=20)
+    with Replica(config) as rep:
+        async with SpaceClient(rep.url_for(PHI4_SPACE)) as client:
+            busy = await submit_chat(client, "busy")  # holds the only worker
+            busy_result = asyncio.create_task(busy.result())
+            await wait_until(lambda: rep.stats()["running"] == 1, what="the worker busy")
+            waiting = await submit_chat(client, "waiting")  # queued behind it
+            await waiting.cancel()
+            await busy_result
+            # FIFO with one worker: a left-over `waiting` would start before `after` ends.
+            after = await submit_chat(client, "after")
+            assert 'said: "after"' in (answer_text(await after.result()) or "")
+        stats = rep.stats()
+    assert stats["cancels"] == 1
+    assert stats["jobs_started"] == 2 and stats["jobs_completed"] == 2
+
+
 async def test_one_session_per_job_cancel_spares_neighbour(
     fresh_replica: Any, phi4_url: str
 ) -> None:
@@ -405,6 +430,11 @@ async def test_result_after_cancel_is_cancelled_without_a_new_stream(
         job = await submit_chat(client)
         opened = fresh_replica.stats()["streams_opened"]
         await job.cancel()
+        # gradio 5 only: the cancel itself opens the session's stream once and hangs up, to
+        # drop a still-waiting event (gradio 5's /cancel leaves it queued; see
+        # SpaceClient._hang_up_session). gradio 6 needs no stream to cancel.
+        opened += 0 if int(gradio.__version__.split(".")[0]) >= 6 else 1
+        assert fresh_replica.stats()["streams_opened"] == opened
         with pytest.raises(errors.CancelledJobError):
             await job.result()
         assert fresh_replica.stats()["streams_opened"] == opened

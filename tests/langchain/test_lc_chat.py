@@ -226,8 +226,13 @@ async def test_cancelling_ainvoke_cancels_the_job(phi4: ChatHFSpaces, rep: Any) 
     rep.configure(step_latency=0.05)
     task = asyncio.create_task(phi4.ainvoke(LONG_TEXT))
     # Cancel once the answer streams. (A cancel while the join's reply is still in flight
-    # leaves the job running on the server: a core issue, reported separately.)
-    assert await await_until(lambda: rep.stats()["streams_opened"] >= 1)
+    # leaves the job running on the server: a core issue, reported separately.) Wait for the
+    # function to be running, not just for the stream: a cancel that lands while the job
+    # still waits in the queue drops it before it ever counts as started or cancelled (often
+    # on gradio 5, whose queue takes longer to start a job).
+    assert await await_until(
+        lambda: rep.stats()["streams_opened"] >= 1 and rep.stats()["running"] >= 1
+    )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

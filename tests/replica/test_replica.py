@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
+import gradio as gr
 import pytest
 from conftest import join, new_session, read_events, run_job, upload
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE
@@ -16,6 +17,23 @@ from hfspaces.replica.samples import sample_image_path, sample_wav_path
 
 def _completed(msgs: list[dict[str, Any]]) -> dict[str, Any]:
     return next(m for m in msgs if m["msg"] == "process_completed")
+
+
+# The installed gradio decides the Chatbot's output shape: gradio 6 message content is a
+# list of parts (`[{"type": "text", "text": ..}]`), gradio 5 a plain string for text.
+GRADIO6 = int(gr.__version__.split(".")[0]) >= 6
+# Where an `append` diff of the last message's text points, per gradio major.
+TEXT_TAIL: list[Any] = ["content", 0, "text"] if GRADIO6 else ["content"]
+
+
+def _text(message: dict[str, Any]) -> str:
+    """A chat message's text in the installed gradio's shape."""
+    content = message["content"]
+    if GRADIO6:
+        assert isinstance(content, list), content
+        return str(content[0]["text"])
+    assert isinstance(content, str), content
+    return content
 
 
 async def _janus_understand(http: aiohttp.ClientSession, rep: Any,
@@ -59,7 +77,7 @@ def test_gradio_client_calls_every_endpoint(rep: Any) -> None:
     history, _, _ = phi.predict([], message, None, api_name="/add_message")
     final = phi.predict(history, api_name="/chat")
     assert final[-1]["role"] == "assistant"
-    assert "64×48" in final[-1]["content"][0]["text"]
+    assert "64×48" in _text(final[-1])
 
 
 # -- the seeds' raw request shapes ----------------------------------------------------------
@@ -120,8 +138,8 @@ async def test_phi4_g4f_shapes_and_append_diffs(rep: Any, http: aiohttp.ClientSe
     generating = [m for m in msgs if m["msg"] == "process_generating"]
     assert len(generating) > 3
     diffs = generating[1]["output"]["data"][0]
-    assert diffs[0][0] == "append" and diffs[0][1] == [3, "content", 0, "text"]
-    text = _completed(msgs)["output"]["data"][0][-1]["content"][0]["text"]
+    assert diffs[0][0] == "append" and diffs[0][1] == [3, *TEXT_TAIL]
+    text = _text(_completed(msgs)["output"]["data"][0][-1])
     assert text.startswith('Turn 1. You said: "describe".')
     assert "64×48" in text and "0.50 seconds" in text
     assert rep.stats()["predicts"][PHI4_SPACE] == {"10": 1}
@@ -136,7 +154,7 @@ async def test_phi4_accepts_gradio6_parts_and_counts_turns(
     rep.configure(answer_words=200, phi4_stream=False)
     msgs = await run_job(http, rep.url_for(PHI4_SPACE), 11, [history])
     assert [m["msg"] for m in msgs].count("process_generating") == 1
-    text = _completed(msgs)["output"]["data"][0][-1]["content"][0]["text"]
+    text = _text(_completed(msgs)["output"]["data"][0][-1])
     assert text.startswith('Turn 2. You said: "two".') and len(text.split()) == 200
 
 

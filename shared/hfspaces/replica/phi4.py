@@ -116,6 +116,11 @@ def _read_turn(history: list[dict[str, Any]]) -> tuple[str, list[backends.Attach
         for part in _parts(msg.get("content")):
             if isinstance(part, str):
                 texts.append(part)
+            elif isinstance(part, tuple):
+                # gradio 5's Chatbot preprocesses a file message to `(path,)` or
+                # `(path, alt_text)`; gradio 6 hands the function a dict part.
+                if part and isinstance(part[0], str):
+                    files.append(backends.Attachment(part[0], None))
             elif isinstance(part, dict) and part.get("type", "text") == "text" and "text" in part:
                 texts.append(str(part["text"]))
             elif isinstance(part, dict):

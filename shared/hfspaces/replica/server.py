@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import copy
 import inspect
+import io
 import logging
 import os
 import socket
@@ -113,15 +114,23 @@ class _SpaceHost:
         # Async handlers use few threads; the limit matters only for to_thread work.
         blocks.max_threads = 400 if config.concurrency is None else max(40, config.concurrency * 4)
         holder = FastAPI()
-        gr.mount_gradio_app(holder, blocks, path=self.prefix, **_supported(gr.mount_gradio_app, {
-            "show_error": False,
-            "max_file_size": config.max_file_size,
-            "allowed_paths": [str(ASSETS)],
-            "ssr_mode": False,
-            "mcp_server": False,
-            "server_name": config.host,
-            "server_port": config.port,
-        }))
+        # gradio 5.x's mount_gradio_app prints "new <path>" to stdout (a left-over debug
+        # print); stdout is the CLI's output (`<space> <url>` lines), so keep it clean.
+        # redirect_stdout swaps sys.stdout process-wide for the duration of the call.
+        chatter = io.StringIO()
+        with contextlib.redirect_stdout(chatter):
+            gr.mount_gradio_app(holder, blocks, path=self.prefix,
+                                **_supported(gr.mount_gradio_app, {
+                                    "show_error": False,
+                                    "max_file_size": config.max_file_size,
+                                    "allowed_paths": [str(ASSETS)],
+                                    "ssr_mode": False,
+                                    "mcp_server": False,
+                                    "server_name": config.host,
+                                    "server_port": config.port,
+                                }))
+        if chatter.getvalue().strip():
+            log.debug("gradio printed while mounting: %s", chatter.getvalue().strip())
         mounted = holder.routes[-1].app  # type: ignore[attr-defined]
         deps = blocks.get_config_file().get("dependencies", [])
         api = {int(d["id"]): d.get("api_name") for d in deps if "id" in d}
