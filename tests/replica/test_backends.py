@@ -38,8 +38,10 @@ def test_fit_words_pads_and_cuts() -> None:
 
 
 def test_phi4_answer_mentions_media_and_turn() -> None:
-    atts = [backends.Attachment(str(sample_image_path()), "image/png"),
-            backends.Attachment(str(sample_wav_path()), "audio/wav")]
+    atts = [
+        backends.Attachment(str(sample_image_path()), "image/png"),
+        backends.Attachment(str(sample_wav_path()), "audio/wav"),
+    ]
     text = backends.phi4_answer("hi", atts, turn=2)
     assert "Turn 2" in text and '"hi"' in text
     assert "64×48" in text and "0.50 seconds" in text

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from conftest import join, new_session, read_events
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
+from replica_wire import join, new_session, read_events
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -22,7 +22,9 @@ def test_cli_prints_urls_and_stops_on_sigint() -> None:
     env = {**os.environ, "PYTHONPATH": f"{SHARED}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "hfspaces.replica", "--image-size", "32", "--token-delay", "0"],
-        stdout=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -51,8 +53,9 @@ async def test_concurrency_limit_queues_jobs_with_ranks() -> None:
                 resp = await join(http, base, 11, [[{"role": "user", "content": "q"}]], sh)
                 assert resp.status == 200
                 out = []
-                async with http.get(f"{base}/gradio_api/queue/data",
-                                    params={"session_hash": sh}) as stream:
+                async with http.get(
+                    f"{base}/gradio_api/queue/data", params={"session_hash": sh}
+                ) as stream:
                     async for msg in read_events(stream):
                         out.append(msg)
                         if msg["msg"] == "process_completed":

@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import gradio as gr
 import pytest
-from conftest import join, new_session, read_events, run_job, upload
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE
 from hfspaces.replica.samples import sample_image_path, sample_wav_path
+from replica_wire import join, new_session, read_events, run_job, upload
 
 
 def _completed(msgs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -36,8 +36,9 @@ def _text(message: dict[str, Any]) -> str:
     return content
 
 
-async def _janus_understand(http: aiohttp.ClientSession, rep: Any,
-                            headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def _janus_understand(
+    http: aiohttp.ClientSession, rep: Any, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     base = rep.url_for(JANUS_SPACE)
     image = await upload(http, base, str(sample_image_path()), "image/png")
     msgs = await run_job(http, base, 2, [image, "what is this?", 42, 0.95, 0.1], 10, headers)
@@ -67,8 +68,14 @@ def test_gradio_client_calls_every_endpoint(rep: Any) -> None:
     from gradio_client import Client, handle_file
 
     janus = Client(rep.url_for(JANUS_SPACE), verbose=False)
-    answer = janus.predict(handle_file(str(sample_image_path())), "what is it?", 42, 0.95, 0.1,
-                           api_name="/multimodal_understanding")
+    answer = janus.predict(
+        handle_file(str(sample_image_path())),
+        "what is it?",
+        42,
+        0.95,
+        0.1,
+        api_name="/multimodal_understanding",
+    )
     assert answer == "This is a 64×48 image, mostly red and white. You asked: what is it?"
     gallery = janus.predict("a cat", 12345, 5, 1.0, api_name="/generate_image")
     assert len(gallery) == 5 and all(item["image"] for item in gallery)
@@ -85,7 +92,8 @@ async def test_janus_understanding_raw_not_streamed(rep: Any, http: aiohttp.Clie
     done = await _janus_understand(http, rep, {"x-zerogpu-uuid": "u-raw"})
     assert done["success"]
     assert done["output"]["data"] == [
-        "This is a 64×48 image, mostly red and white. You asked: what is this?"]
+        "This is a 64×48 image, mostly red and white. You asked: what is this?"
+    ]
     assert rep.stats()["joins"][JANUS_SPACE] == {"2": 1}
 
 
@@ -126,14 +134,21 @@ async def test_phi4_g4f_shapes_and_append_diffs(rep: Any, http: aiohttp.ClientSe
     image = await upload(http, base, str(sample_image_path()), "image/png")
     clip = await upload(http, base, str(sample_wav_path()), "audio/wav")
     session_hash = new_session()
-    body = {"data": [[], {"text": "describe", "files": [image, clip]}, None], "event_data": None,
-            "fn_index": 10, "trigger_id": 8, "session_hash": session_hash}
+    body = {
+        "data": [[], {"text": "describe", "files": [image, clip]}, None],
+        "event_data": None,
+        "fn_index": 10,
+        "trigger_id": 8,
+        "session_hash": session_hash,
+    }
     async with http.post(f"{base}/gradio_api/run/predict", json=body) as resp:
         assert resp.status == 200, await resp.text()
         assert len((await resp.json())["data"][0]) == 3
-    history = [{"role": "user", "content": "describe"},
-               {"role": "user", "content": {"file": image}},
-               {"role": "user", "content": {"file": clip}}]
+    history = [
+        {"role": "user", "content": "describe"},
+        {"role": "user", "content": {"file": image}},
+        {"role": "user", "content": {"file": clip}},
+    ]
     msgs = await run_job(http, base, 11, [history], None)
     generating = [m for m in msgs if m["msg"] == "process_generating"]
     assert len(generating) > 3
@@ -148,9 +163,11 @@ async def test_phi4_g4f_shapes_and_append_diffs(rep: Any, http: aiohttp.ClientSe
 async def test_phi4_accepts_gradio6_parts_and_counts_turns(
     rep: Any, http: aiohttp.ClientSession
 ) -> None:
-    history = [{"role": "user", "content": [{"type": "text", "text": "one"}]},
-               {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
-               {"role": "user", "content": [{"type": "text", "text": "two"}]}]
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "one"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+        {"role": "user", "content": [{"type": "text", "text": "two"}]},
+    ]
     rep.configure(answer_words=200, phi4_stream=False)
     msgs = await run_job(http, rep.url_for(PHI4_SPACE), 11, [history])
     assert [m["msg"] for m in msgs].count("process_generating") == 1
@@ -174,13 +191,16 @@ async def test_cancel_stops_the_phi4_generator(rep: Any, http: aiohttp.ClientSes
     resp = await join(http, base, 11, [[{"role": "user", "content": "long"}]], session_hash)
     event_id = (await resp.json())["event_id"]
     seen = []
-    async with http.get(f"{base}/gradio_api/queue/data",
-                        params={"session_hash": session_hash}) as stream:
+    async with http.get(
+        f"{base}/gradio_api/queue/data", params={"session_hash": session_hash}
+    ) as stream:
         async for msg in read_events(stream):
             seen.append(msg["msg"])
             if seen.count("process_generating") == 3:
-                await http.post(f"{base}/gradio_api/cancel", json={
-                    "session_hash": session_hash, "fn_index": 11, "event_id": event_id})
+                await http.post(
+                    f"{base}/gradio_api/cancel",
+                    json={"session_hash": session_hash, "fn_index": 11, "event_id": event_id},
+                )
             if msg["msg"] == "process_completed":
                 assert msg["output"] == {} or not msg["success"]
                 break
@@ -201,8 +221,9 @@ async def test_dropping_the_stream_stops_the_generator(
     session_hash = new_session()
     await join(http, base, 11, [[{"role": "user", "content": "long"}]], session_hash)
     generating = 0
-    async with http.get(f"{base}/gradio_api/queue/data",
-                        params={"session_hash": session_hash}) as stream:
+    async with http.get(
+        f"{base}/gradio_api/queue/data", params={"session_hash": session_hash}
+    ) as stream:
         async for msg in read_events(stream):
             generating += msg["msg"] == "process_generating"
             if generating == 3:
@@ -223,8 +244,9 @@ async def test_hub_jwt_identity_and_expiry(rep: Any, http: aiohttp.ClientSession
         assert resp.status == 401
     async with http.get(url, headers={"Authorization": "Bearer hf_invalid"}) as resp:
         assert resp.status == 401 and "error" in await resp.json()
-    async with http.get(url, headers={"Authorization": "Bearer hf_alice"},
-                        params={"include_pro_status": "true"}) as resp:
+    async with http.get(
+        url, headers={"Authorization": "Bearer hf_alice"}, params={"include_pro_status": "true"}
+    ) as resp:
         token = (await resp.json())["token"]
     done = await _janus_understand(http, rep, {"x-zerogpu-token": token})
     assert done["success"]
@@ -232,8 +254,9 @@ async def test_hub_jwt_identity_and_expiry(rep: Any, http: aiohttp.ClientSession
     assert call["identity"].startswith("user:user-") and call["token_status"] == "valid"
     assert call["headers"]["x-zerogpu-token"] == token
     past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
-    async with http.get(url, headers={"Authorization": "Bearer hf_alice"},
-                        params={"expiration": past}) as resp:
+    async with http.get(
+        url, headers={"Authorization": "Bearer hf_alice"}, params={"expiration": past}
+    ) as resp:
         old = (await resp.json())["token"]
     out = (await _janus_understand(http, rep, {"x-zerogpu-token": old}))["output"]
     assert out["title"] == "Expired ZeroGPU proxy token"
@@ -284,8 +307,12 @@ async def test_join_fail_rate_is_reproducible(rep: Any, http: aiohttp.ClientSess
 
 @pytest.mark.parametrize(
     ("kind", "title"),
-    [("queue_timeout", "ZeroGPU queue timeout"), ("worker_error", "ZeroGPU worker error"),
-     ("gpu_limit", "ZeroGPU limit reached"), ("expired_token", "Expired ZeroGPU proxy token")],
+    [
+        ("queue_timeout", "ZeroGPU queue timeout"),
+        ("worker_error", "ZeroGPU worker error"),
+        ("gpu_limit", "ZeroGPU limit reached"),
+        ("expired_token", "Expired ZeroGPU proxy token"),
+    ],
 )
 async def test_gpu_errors(rep: Any, http: aiohttp.ClientSession, kind: str, title: str) -> None:
     rep.configure(gpu_error=kind, gpu_error_count=1, gpu_error_fn="multimodal_understanding")
@@ -297,8 +324,9 @@ async def test_gpu_errors(rep: Any, http: aiohttp.ClientSession, kind: str, titl
 async def test_app_and_quota_errors(rep: Any, http: aiohttp.ClientSession) -> None:
     # Aimed at one function: jobs left queued by other tests must not take the fault.
     fn = "multimodal_understanding"
-    rep.configure(app_error=1, app_error_title="Boom", app_error_message="it broke",
-                  app_error_fn=fn)
+    rep.configure(
+        app_error=1, app_error_title="Boom", app_error_message="it broke", app_error_fn=fn
+    )
     out = (await _janus_understand(http, rep))["output"]
     assert (out["title"], out["error"]) == ("Boom", "it broke")
     rep.configure(app_error=1, app_error_hidden=True, app_error_fn=fn)
@@ -318,8 +346,11 @@ async def _stream_raw(
     assert resp.status == 200
     lines: list[bytes] = []
     try:
-        async with http.get(f"{base}/gradio_api/queue/data", params={"session_hash": session_hash},
-                            timeout=aiohttp.ClientTimeout(total=10, sock_read=3)) as stream:
+        async with http.get(
+            f"{base}/gradio_api/queue/data",
+            params={"session_hash": session_hash},
+            timeout=aiohttp.ClientTimeout(total=10, sock_read=3),
+        ) as stream:
             async for raw in stream.content:
                 if raw.startswith(b"data:"):
                     lines.append(raw.strip())
@@ -345,13 +376,18 @@ async def test_stream_faults(rep: Any, http: aiohttp.ClientSession) -> None:
     lines, exc = await _stream_raw(http, base)
     assert isinstance(exc, asyncio.TimeoutError) and len(lines) == 1
     stats = rep.stats()
-    assert (stats["streams_cut"], stats["unexpected_errors_sent"], stats["malformed_sent"],
-            stats["streams_stalled"]) == (1, 1, 1, 1)
+    assert (
+        stats["streams_cut"],
+        stats["unexpected_errors_sent"],
+        stats["malformed_sent"],
+        stats["streams_stalled"],
+    ) == (1, 1, 1, 1)
 
 
 async def test_upload_status_and_http_control(rep: Any, http: aiohttp.ClientSession) -> None:
-    async with http.post(f"{rep.base_url}/_replica/configure",
-                         json={"upload_status": 413, "upload_fail_count": 1}) as resp:
+    async with http.post(
+        f"{rep.base_url}/_replica/configure", json={"upload_status": 413, "upload_fail_count": 1}
+    ) as resp:
         assert resp.status == 200 and (await resp.json())["faults"]["upload_status"] == 413
     form = aiohttp.FormData()
     form.add_field("files", b"x" * 10, filename="a.png", content_type="image/png")
