@@ -6,14 +6,11 @@ Every test talks to it over HTTP. The environment points the library at it
 
 from __future__ import annotations
 
-import io
-import math
 import os
-import struct
-import wave
 from collections.abc import Iterator
 
 import pytest
+from media_samples import make_png, make_wav
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.pop("HF_TOKEN", None)  # tests decide identity explicitly
@@ -61,36 +58,6 @@ def phi4_url(replica: object) -> str:
     from hfspaces.replica import PHI4_SPACE
 
     return replica.url_for(PHI4_SPACE)  # type: ignore[attr-defined,no-any-return]
-
-
-def make_png(
-    width: int = 32, height: int = 24, colour: tuple[int, int, int] = (220, 20, 20)
-) -> bytes:
-    """A small PNG: a solid colour with a white top stripe."""
-    from PIL import Image
-
-    image = Image.new("RGB", (width, height), colour)
-    for x in range(width):
-        for y in range(height // 4):
-            image.putpixel((x, y), (255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def make_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
-    """A mono 16-bit sine tone."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        frames = b"".join(
-            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-            for i in range(int(seconds * rate))
-        )
-        out.writeframes(frames)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,16 @@ from hfspaces.spaces.phi4 import _entry_file, _entry_text, answer_text
 FD = {
     "path": "/tmp/gradio/bab2/s.png",
     "url": "http://127.0.0.1:40563/spaces/microsoft/phi-4-multimodal/gradio_api/file=/tmp/gradio/bab2/s.png",
-    "size": None, "orig_name": None, "mime_type": "image/png", "is_stream": False,
+    "size": None,
+    "orig_name": None,
+    "mime_type": "image/png",
+    "is_stream": False,
     "meta": {"_type": "gradio.FileData"},
 }
 # Output of `add_message` (fn 10, run/predict) for `[[], {"text": "hi", "files": [FD]}, None]`:
 # gradio 5 message content is a string, or `{"file": FileData, "alt_text": ..}` for a file.
 ADDED = [
-    {"role": "user", "metadata": None, "content": {"file": FD, "alt_text": None},
-     "options": None},
+    {"role": "user", "metadata": None, "content": {"file": FD, "alt_text": None}, "options": None},
     {"role": "user", "metadata": None, "content": "hi", "options": None},
 ]
 # `queue/data` of the `chat` job (fn 11), generator: full value first, then `append` diffs
@@ -36,42 +38,105 @@ STREAM = "".join(
     for m in [
         {"msg": "estimation", "event_id": "e1", "rank": 0, "queue_size": 1, "rank_eta": None},
         {"msg": "process_starts", "event_id": "e1", "eta": None},
-        {"msg": "process_generating", "event_id": "e1", "success": True, "output": {
-            "data": [[*ADDED, {"role": "assistant", "metadata": None, "content": "Turn",
-                               "options": None}]],
-            "is_generating": True}},
-        {"msg": "process_generating", "event_id": "e1", "success": True, "output": {
-            "data": [[["append", [2, "content"], " 1."]]], "is_generating": True}},
-        {"msg": "process_generating", "event_id": "e1", "success": True, "output": {
-            "data": [[["append", [2, "content"], " You"]]], "is_generating": True}},
-        {"msg": "process_completed", "event_id": "e1", "success": True, "title": None,
-         "output": {"data": [[*ADDED, {"role": "assistant", "metadata": None,
-                                       "content": "Turn 1. You", "options": None}]],
-                    "is_generating": False}},
+        {
+            "msg": "process_generating",
+            "event_id": "e1",
+            "success": True,
+            "output": {
+                "data": [
+                    [
+                        *ADDED,
+                        {"role": "assistant", "metadata": None, "content": "Turn", "options": None},
+                    ]
+                ],
+                "is_generating": True,
+            },
+        },
+        {
+            "msg": "process_generating",
+            "event_id": "e1",
+            "success": True,
+            "output": {"data": [[["append", [2, "content"], " 1."]]], "is_generating": True},
+        },
+        {
+            "msg": "process_generating",
+            "event_id": "e1",
+            "success": True,
+            "output": {"data": [[["append", [2, "content"], " You"]]], "is_generating": True},
+        },
+        {
+            "msg": "process_completed",
+            "event_id": "e1",
+            "success": True,
+            "title": None,
+            "output": {
+                "data": [
+                    [
+                        *ADDED,
+                        {
+                            "role": "assistant",
+                            "metadata": None,
+                            "content": "Turn 1. You",
+                            "options": None,
+                        },
+                    ]
+                ],
+                "is_generating": False,
+            },
+        },
         {"msg": "close_stream", "event_id": None},
     ]
 )
 # Janus `generate_image` (fn 3) completion: a Gallery is a list of {image, caption}.
 GALLERY = [
-    {"image": {"path": f"/tmp/gradio/{i}/image.webp",
-               "url": f"http://127.0.0.1:40563/spaces/deepseek-ai/janus-pro-7b/gradio_api/file=/tmp/gradio/{i}/image.webp",
-               "size": None, "orig_name": None, "mime_type": None, "is_stream": False,
-               "meta": {"_type": "gradio.FileData"}},
-     "caption": None}
+    {
+        "image": {
+            "path": f"/tmp/gradio/{i}/image.webp",
+            "url": f"http://127.0.0.1:40563/spaces/deepseek-ai/janus-pro-7b/gradio_api/file=/tmp/gradio/{i}/image.webp",
+            "size": None,
+            "orig_name": None,
+            "mime_type": None,
+            "is_stream": False,
+            "meta": {"_type": "gradio.FileData"},
+        },
+        "caption": None,
+    }
     for i in range(5)
 ]
 # `/config` (the parts the client reads); hidden helpers have `api_name: false`.
 CONFIG = {
-    "version": "5.50.0", "protocol": "sse_v3", "api_prefix": "/gradio_api",
+    "version": "5.50.0",
+    "protocol": "sse_v3",
+    "api_prefix": "/gradio_api",
     "components": [{"id": 4, "type": "chatbot", "props": {"type": "messages"}}],
     "dependencies": [
-        {"id": 9, "api_name": False, "targets": [[9, "click"]], "queue": False,
-         "types": {"generator": False, "cancel": False}, "inputs": [], "outputs": []},
-        {"id": 10, "api_name": "add_message", "targets": [[8, "submit"]], "queue": False,
-         "types": {"generator": False, "cancel": False}, "inputs": [4, 8, 6],
-         "outputs": [4, 8, 6]},
-        {"id": 11, "api_name": "chat", "targets": [[None, "then"]], "queue": True,
-         "types": {"generator": True, "cancel": False}, "inputs": [4], "outputs": [4]},
+        {
+            "id": 9,
+            "api_name": False,
+            "targets": [[9, "click"]],
+            "queue": False,
+            "types": {"generator": False, "cancel": False},
+            "inputs": [],
+            "outputs": [],
+        },
+        {
+            "id": 10,
+            "api_name": "add_message",
+            "targets": [[8, "submit"]],
+            "queue": False,
+            "types": {"generator": False, "cancel": False},
+            "inputs": [4, 8, 6],
+            "outputs": [4, 8, 6],
+        },
+        {
+            "id": 11,
+            "api_name": "chat",
+            "targets": [[None, "then"]],
+            "queue": True,
+            "types": {"generator": True, "cancel": False},
+            "inputs": [4],
+            "outputs": [4],
+        },
     ],
 }
 
@@ -103,9 +168,11 @@ def test_chat_stream_replayed_as_the_job_reads_it() -> None:
             continue
         data = m.body["output"]["data"]
         before = answer_text(outputs) if outputs is not None else None
-        outputs = data if outputs is None else [
-            protocol.apply_diff(old, diff) for old, diff in zip(outputs, data, strict=True)
-        ]
+        outputs = (
+            data
+            if outputs is None
+            else [protocol.apply_diff(old, diff) for old, diff in zip(outputs, data, strict=True)]
+        )
         after = answer_text(outputs)
         delta = after if before is None else protocol.appended_text(before, after)
         assert delta is not None

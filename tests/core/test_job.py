@@ -184,6 +184,7 @@ async def test_cancel_while_queued(fresh_replica: Any, janus_url: str) -> None:
             if isinstance(event, Started):
                 break
         # No wait here: closing the client right after `break` still cancels the job.
+
     # The client may see process_starts (and cancel) before the replica's function has even
     # been entered; then the job is cancelled without ever counting as started. Either way:
     # the server was told, nothing runs, and whatever started was cancelled.

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
-import math
-import struct
 import time
-import wave
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -18,36 +14,6 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 #: Bound of every wait for the replica to reach a state (polling, not a timed assertion).
 POLL_LIMIT = 20.0
-
-
-def make_png(
-    width: int = 32, height: int = 24, colour: tuple[int, int, int] = (220, 20, 20)
-) -> bytes:
-    """A small PNG: a solid colour with a white top stripe (as tests/conftest.py)."""
-    from PIL import Image
-
-    image = Image.new("RGB", (width, height), colour)
-    for x in range(width):
-        for y in range(height // 4):
-            image.putpixel((x, y), (255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def make_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
-    """A mono 16-bit sine tone (as tests/conftest.py)."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        frames = b"".join(
-            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-            for i in range(int(seconds * rate))
-        )
-        out.writeframes(frames)
-    return buffer.getvalue()
 
 
 def b64(data: bytes) -> str:

@@ -14,7 +14,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Sys
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
-from lc_support import Recorder, await_until, b64, make_png, make_wav, wait_until
+from lc_support import Recorder, await_until, b64, wait_until
+from media_samples import make_png, make_wav
 from PIL import Image
 
 from langchain_hfspaces import ChatHFSpaces

@@ -30,7 +30,8 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.outputs import ChatGenerationChunk
-from lc_support import b64, make_png, make_wav
+from lc_support import b64
+from media_samples import make_png, make_wav
 from pydantic import ValidationError
 
 from langchain_hfspaces import ChatHFSpaces

@@ -13,7 +13,7 @@ import langchain_tests.integration_tests.chat_models as lc_chat_suite
 import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests, ToolsIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests, ToolsUnitTests
-from lc_support import make_png, make_wav
+from media_samples import make_png, make_wav
 
 from langchain_hfspaces import ChatHFSpaces, HFSpacesImageTool
 
