@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
-from hfspaces import GenerationParams, InvalidInputError, SpaceModel, UnsupportedInputError
+from hfspaces import (
+    Event,
+    Generation,
+    GenerationParams,
+    InvalidInputError,
+    SpaceModel,
+    UnsupportedInputError,
+)
 from hfspaces import get_model as _get_model
 from hfspaces.conversation import Conversation
 from hfspaces.sync import iterate_sync
@@ -198,10 +205,25 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         _STREAMED_RUN.set(run_manager if should else None)
         return should
 
-    @staticmethod
-    def _chunk_stream(space_model: SpaceModel) -> ChunkStream:
+    def _start_stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run_manager: _RunManager | None,
+        manager_class: type[_Manager],
+    ) -> tuple[AsyncGenerator[Event | Generation, None], ChunkStream, tuple[_Manager, UUID] | None]:
+        """What `_stream` and `_astream` share: validate and convert (before any request),
+        pick the run the queue/progress events are reported on, and make the chunk builder."""
+        stream_run = kwargs.pop(_STREAM_RUN, None)
+        streamed_run = _STREAMED_RUN.get()
+        _STREAMED_RUN.set(None)
+        space_model, conversation, params = self._prepare(messages, stop, kwargs)
         spec = space_model.spec
-        return ChunkStream(spec.id, spec.space, image_output="image" in spec.outputs)
+        chunks = ChunkStream(spec.id, spec.space, image_output="image" in spec.outputs)
+        events_run = run_manager or (streamed_run if stream_run is None else None)
+        sink = self._event_sink(manager_class, events_run, stream_run)
+        return space_model.stream(conversation, params), chunks, sink
 
     async def _astream(
         self,
@@ -210,15 +232,11 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        stream_run = kwargs.pop(_STREAM_RUN, None)
-        streamed_run = _STREAMED_RUN.get()
-        _STREAMED_RUN.set(None)
-        space_model, conversation, params = self._prepare(messages, stop, kwargs)
-        chunks = self._chunk_stream(space_model)
-        events_run = run_manager or (streamed_run if stream_run is None else None)
-        sink = self._event_sink(AsyncCallbackManager, events_run, stream_run)
+        stream, chunks, sink = self._start_stream(
+            messages, stop, kwargs, run_manager, AsyncCallbackManager
+        )
         # aclosing: leaving early (break, cancel) closes the job's stream, which cancels it.
-        async with aclosing(space_model.stream(conversation, params)) as items:
+        async with aclosing(stream) as items:
             async for item in items:
                 for out in chunks.feed(item):
                     if isinstance(out, ChatGenerationChunk):
@@ -234,16 +252,12 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        stream_run = kwargs.pop(_STREAM_RUN, None)
-        streamed_run = _STREAMED_RUN.get()
-        _STREAMED_RUN.set(None)
-        space_model, conversation, params = self._prepare(messages, stop, kwargs)
-        chunks = self._chunk_stream(space_model)
-        events_run = run_manager or (streamed_run if stream_run is None else None)
-        sink = self._event_sink(CallbackManager, events_run, stream_run)
+        stream, chunks, sink = self._start_stream(
+            messages, stop, kwargs, run_manager, CallbackManager
+        )
         # The async core runs in hfspaces' background loop; this works inside a running
         # loop too (notebooks), and closing this generator cancels the job.
-        for item in iterate_sync(space_model.stream(conversation, params)):
+        for item in iterate_sync(stream):
             for out in chunks.feed(item):
                 if isinstance(out, ChatGenerationChunk):
                     yield out
