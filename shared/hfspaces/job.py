@@ -25,15 +25,6 @@ log = logging.getLogger("hfspaces")
 
 TextOf = Callable[[list[Any]], "str | None"]
 
-try:  # orjson parses event payloads several times faster when it is installed
-    import orjson
-
-    _loads: Callable[[str], Any] = orjson.loads
-except ImportError:  # pragma: no cover
-    import json
-
-    _loads = json.loads
-
 
 def first_text_output(outputs: list[Any]) -> str | None:
     """Default text extractor: the first output, when it is a string (a Textbox)."""
@@ -203,7 +194,7 @@ class Job:
                     raise self._cut_error(got_output) from exc
                 payloads = decoder.feed(chunk) if chunk else decoder.flush()
                 for payload in payloads:
-                    body = _parse(payload, space)
+                    body = protocol.parse_body(payload, space)
                     msg = body.get("msg")
                     event_id = body.get("event_id")
                     if event_id is not None and event_id != self.event_id:
@@ -387,16 +378,6 @@ class _IdleTimer:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-
-
-def _parse(payload: str, space: str | None) -> dict[str, Any]:
-    try:
-        body = _loads(payload)
-    except (ValueError, RecursionError) as exc:
-        raise errors.ProtocolError(f"malformed event: {payload[:200]!r}", space=space) from exc
-    if not isinstance(body, dict):
-        raise errors.ProtocolError(f"event is not a JSON object: {payload[:200]!r}", space=space)
-    return body
 
 
 def _safe_text(text_of: TextOf, outputs: list[Any]) -> str | None:
