@@ -220,13 +220,10 @@ class Job:
                         got_output = True
                         yield Partial(outputs)
                         text = _safe_text(self._text_of, outputs)
-                        if (
-                            text is not None
-                            and len(text) > len(emitted)
-                            and text.startswith(emitted)
-                        ):
-                            yield TextDelta(text[len(emitted) :])
-                            emitted = text
+                        delta = protocol.appended_text(emitted, text)
+                        if delta:
+                            yield TextDelta(delta)
+                            emitted += delta
                     elif msg == "estimation":
                         if started_at is not None:
                             continue  # a late queue update: the job already left the queue
@@ -268,13 +265,9 @@ class Job:
                         data = output["data"]
                         if not isinstance(data, list):
                             raise errors.ProtocolError("completion without data", space=space)
-                        text = _safe_text(self._text_of, data)
-                        if (
-                            text is not None
-                            and len(text) > len(emitted)
-                            and text.startswith(emitted)
-                        ):
-                            yield TextDelta(text[len(emitted) :])
+                        delta = protocol.appended_text(emitted, _safe_text(self._text_of, data))
+                        if delta:
+                            yield TextDelta(delta)
                         now = loop.time()
                         completed = Completed(
                             data,
