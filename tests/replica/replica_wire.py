@@ -88,7 +88,9 @@ async def join(
         "trigger_id": trigger_id,
         "session_hash": session_hash,
     }
-    return await http.post(f"{base}/gradio_api/queue/join", json=body, headers=headers)
+    resp = await http.post(f"{base}/gradio_api/queue/join", json=body, headers=headers)
+    await resp.read()  # releases the connection; .json() still works on the kept body
+    return resp
 
 
 async def run_job(
