@@ -17,6 +17,8 @@ if TYPE_CHECKING:
         ConnectError,
         DownloadError,
         EndpointNotFoundError,
+        GPUCreditsPendingError,
+        GPUDurationError,
         GPUQuotaExceededError,
         GPUUnavailableError,
         GPUWorkerError,
@@ -34,7 +36,17 @@ if TYPE_CHECKING:
         UploadError,
         ZeroGPUTokenExpiredError,
     )
-    from .events import Completed, Event, Log, Partial, Progress, Queued, Started, TextDelta
+    from .events import (
+        Completed,
+        Event,
+        Log,
+        Partial,
+        Progress,
+        Queued,
+        QueueFullWait,
+        Started,
+        TextDelta,
+    )
     from .generation import GeneratedImage, Generation, GenerationParams
     from .job import Job
     from .media import Media
@@ -56,6 +68,8 @@ _LAZY: dict[str, str] = {
     "DownloadError": "errors",
     "EndpointNotFoundError": "errors",
     "Event": "events",
+    "GPUCreditsPendingError": "errors",
+    "GPUDurationError": "errors",
     "GPUQuotaExceededError": "errors",
     "GPUUnavailableError": "errors",
     "GPUWorkerError": "errors",
@@ -76,6 +90,7 @@ _LAZY: dict[str, str] = {
     "ProtocolError": "errors",
     "QueueFullError": "errors",
     "Queued": "events",
+    "QueueFullWait": "events",
     "RateLimitError": "errors",
     "Secret": "secret",
     "ServerError": "errors",
@@ -109,6 +124,8 @@ __all__ = [
     "DownloadError",
     "EndpointNotFoundError",
     "Event",
+    "GPUCreditsPendingError",
+    "GPUDurationError",
     "GPUQuotaExceededError",
     "GPUUnavailableError",
     "GPUWorkerError",
@@ -127,6 +144,7 @@ __all__ = [
     "Progress",
     "ProtocolError",
     "QueueFullError",
+    "QueueFullWait",
     "Queued",
     "RateLimitError",
     "Secret",
