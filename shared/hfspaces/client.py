@@ -51,8 +51,9 @@ class SpaceClient:
     the token is sent, as `x-hf-authorization`, only to a Space's own
     `https://*.hf.space` origin, unless `send_hf_token` says otherwise for this endpoint
     (True: send it here too, e.g. to a proxy in front of a Space; False: never).
-    `zerogpu_jwt=True` also asks the Hub for a ZeroGPU JWT for `space_id` and sends it on
-    joins as `x-zerogpu-token` (the browser's route; off by default, see `auth`).
+    `zerogpu_jwt=True` instead sends the token to the Hub only, for a ZeroGPU JWT for
+    `space_id` that joins carry as `x-zerogpu-token` (the browser's route, unconfirmed;
+    off by default, see `auth`).
     """
 
     def __init__(
@@ -90,19 +91,20 @@ class SpaceClient:
             timeouts=Timeouts.of(timeout), max_retries=max_retries, session=session
         )
         token = Secret.coerce(hf_token)
+        if zerogpu_jwt and (self.space_id is None or token is None):
+            raise errors.InvalidInputError(
+                "zerogpu_jwt=True needs a Space id (space_id=...) and an HF token (hf_token=... "
+                "or HF_TOKEN) to ask the Hub for the Space's ZeroGPU token"
+            )
         send = is_hf_space_origin(self.base_url) if send_hf_token is None else send_hf_token
-        #: The HF token this endpoint receives (None: anonymous here).
-        self.hf_token = token if send else None
+        #: The HF token this endpoint receives (None: not sent here). On the JWT route
+        #: the token goes to the Hub only, and the Space gets the JWT.
+        self.hf_token = token if send and not zerogpu_jwt else None
         #: The caller has a token that this endpoint does not get (not a `*.hf.space`
         #: origin and no `send_hf_token=True`): error advice says so.
-        self.token_withheld = token is not None and not send
-        if zerogpu_jwt and (self.space_id is None or self.hf_token is None):
-            raise errors.InvalidInputError(
-                "zerogpu_jwt=True needs a Space id (space_id=...) and an HF token sent to "
-                "this endpoint (hf_token=..., and send_hf_token=True for a non-hf.space URL)"
-            )
+        self.token_withheld = token is not None and not send and not zerogpu_jwt
         self.identity = ZeroGPUIdentity(
-            self.space_id or "local/app", self.hf_token if zerogpu_jwt else None, hub_url
+            self.space_id or "local/app", token if zerogpu_jwt else None, hub_url
         )
         self.headers = dict(headers or {})
         self.max_download_bytes = max_download_bytes
@@ -125,7 +127,7 @@ class SpaceClient:
     @property
     def caller(self) -> protocol.Caller:
         """Who this endpoint sees, for error advice."""
-        if self.hf_token is not None:
+        if self.hf_token is not None or not self.identity.anonymous:
             return "token"
         return "token_withheld" if self.token_withheld else "anonymous"
 

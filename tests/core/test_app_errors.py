@@ -17,7 +17,9 @@ import pytest
 from hfspaces import errors
 from hfspaces.app_errors import error_from_output, parse_wait, unquote
 
-ANON_HINT = "Authenticate with a Hugging Face token for more quota - https://huggingface.co/settings/tokens"
+ANON_HINT = (
+    "Authenticate with a Hugging Face token for more quota - https://huggingface.co/settings/tokens"
+)
 REGULAR_HINT = (
     "Subscribe to Hugging Face PRO to get 40 min of ZeroGPU quota a day - "
     "https://huggingface.co/subscribe/pro?from=ZeroGPU"

@@ -17,15 +17,32 @@ import pytest
 from hfspaces import Secret, SpaceClient, errors
 from hfspaces.auth import ZeroGPUIdentity, ZeroGPUToken, jwt_expiry
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE
+from hfspaces.replica.phi4 import SAMPLING_DEFAULTS
 
 TOKEN = "hf_core_tests_user"
+#: Headers that carry who the caller is.
 IDENTITY_HEADERS = ("authorization", "x-hf-authorization", "x-zerogpu-token", "x-ip-token")
+#: The chat function's sampling inputs, in its order (the replica's Phi-4 demo).
+SAMPLING = [
+    SAMPLING_DEFAULTS[k]
+    for k in ("top_p", "top_k", "temperature", "repetition_penalty", "max_new_tokens")
+]
 
 
 async def chat_once(client: SpaceClient, text: str = "hello") -> list[Any]:
     added = await client.predict("add_message", [[], {"text": text, "files": []}, None])
-    job = await client.submit("chat", [added[0]])
+    job = await client.submit("chat", [added[0], *SAMPLING])
     return await job.result()
+
+
+def sent(replica: Any) -> list[dict[str, str]]:
+    """Headers of every request the client sent to the Spaces (before the proxy)."""
+    return [r["received"] for r in replica.stats()["requests"]]
+
+
+def to_app(replica: Any) -> list[dict[str, str]]:
+    """Headers of every request as the Space's app got them (after the proxy)."""
+    return [r["to_app"] for r in replica.stats()["requests"]]
 
 
 def chat_calls(replica: Any) -> list[dict[str, Any]]:
@@ -33,11 +50,8 @@ def chat_calls(replica: Any) -> list[dict[str, Any]]:
 
 
 def jwt_client(url: str, **kwargs: Any) -> SpaceClient:
-    """The opt-in JWT route, for the replica (a non-hf.space endpoint standing for
-    the Space)."""
-    return SpaceClient(
-        url, space_id=PHI4_SPACE, hf_token=TOKEN, send_hf_token=True, zerogpu_jwt=True, **kwargs
-    )
+    """The opt-in JWT route: the HF token to the Hub only, the JWT to the Space."""
+    return SpaceClient(url, space_id=PHI4_SPACE, hf_token=TOKEN, zerogpu_jwt=True, **kwargs)
 
 
 async def test_opted_in_endpoint_gets_x_hf_authorization_and_no_hub_call(
@@ -50,8 +64,16 @@ async def test_opted_in_endpoint_gets_x_hf_authorization_and_no_hub_call(
         await chat_once(client)
     stats = fresh_replica.stats()
     assert stats["hub_jwt_issued"] == 0 and stats["hub_jwt_rejected"] == 0
+    # Every request carried the token as x-hf-authorization, never as Authorization ...
+    assert all(h.get("x-hf-authorization") == f"Bearer {TOKEN}" for h in sent(fresh_replica))
+    assert not any("authorization" in h or "x-zerogpu-token" in h for h in sent(fresh_replica))
+    # ... and the proxy stand-in turned it into X-IP-Token: the app never saw the token.
+    for headers in to_app(fresh_replica):
+        assert TOKEN not in str(headers) and headers["x-ip-token"].count(".") == 2
+        assert "x-hf-authorization" not in headers and "authorization" not in headers
     (call,) = chat_calls(fresh_replica)
-    assert "authorization" not in call["headers"] and "x-zerogpu-token" not in call["headers"]
+    assert call["identity"].startswith("user:") and call["token_status"] == "valid"
+    assert all(k.startswith("user:") for k in stats["quota_used"])
 
 
 @pytest.mark.parametrize("hf_token", [TOKEN, None])
@@ -64,9 +86,10 @@ async def test_non_hf_endpoint_gets_no_token_unless_opted_in(
         await chat_once(client)
     stats = fresh_replica.stats()
     assert stats["hub_jwt_issued"] == 0 and stats["hub_jwt_rejected"] == 0
+    for headers in sent(fresh_replica):
+        assert not any(h in headers for h in IDENTITY_HEADERS) and TOKEN not in str(headers)
     (call,) = chat_calls(fresh_replica)
-    assert not any(h in call["headers"] for h in IDENTITY_HEADERS)
-    assert TOKEN not in str(call["headers"]) and call["identity"].startswith("anon:")
+    assert call["identity"].startswith("anon:")  # the proxy's IP-based identity
 
 
 async def test_hf_token_false_is_anonymous_whatever_the_environment(
@@ -80,8 +103,9 @@ async def test_hf_token_false_is_anonymous_whatever_the_environment(
         await chat_once(client)
     stats = fresh_replica.stats()
     assert stats["hub_jwt_issued"] == 0 and stats["hub_jwt_rejected"] == 0
+    for headers in sent(fresh_replica):
+        assert not any(h in headers for h in IDENTITY_HEADERS) and TOKEN not in str(headers)
     (call,) = chat_calls(fresh_replica)
-    assert not any(h in call["headers"] for h in IDENTITY_HEADERS)
     assert call["identity"].startswith("anon:")
 
 
@@ -113,11 +137,9 @@ def test_token_goes_only_to_https_hf_space_origins_as_x_hf_authorization() -> No
     assert refused._space_headers() == {} and refused.caller == "token_withheld"
 
 
-def test_zerogpu_jwt_needs_a_space_id_and_a_sent_token() -> None:
+def test_zerogpu_jwt_needs_a_space_id_and_a_token() -> None:
     with pytest.raises(errors.InvalidInputError, match="zerogpu_jwt"):
-        SpaceClient("http://127.0.0.1:1", hf_token=TOKEN, send_hf_token=True, zerogpu_jwt=True)
-    with pytest.raises(errors.InvalidInputError, match="zerogpu_jwt"):
-        SpaceClient("http://127.0.0.1:1", space_id=PHI4_SPACE, hf_token=TOKEN, zerogpu_jwt=True)
+        SpaceClient("http://127.0.0.1:1", hf_token=TOKEN, zerogpu_jwt=True)
     with pytest.raises(errors.InvalidInputError, match="zerogpu_jwt"):
         SpaceClient(PHI4_SPACE, hf_token=False, zerogpu_jwt=True)
 
@@ -152,8 +174,11 @@ async def test_jwt_route_gets_jwt_once_and_sends_it(fresh_replica: Any, phi4_url
     assert len(calls) == 3
     for call in calls:
         assert call["token_status"] == "valid" and call["identity"].startswith("user:")
-        headers = call["headers"]
-        assert "authorization" not in headers
+    requests = sent(fresh_replica)
+    joins = [h for h in requests if "x-zerogpu-token" in h]  # 3 joins, 3 add-turn predicts
+    assert len(joins) == 6 and all(h["x-zerogpu-token"].count(".") == 2 for h in joins)
+    assert not any("x-hf-authorization" in h or "authorization" in h for h in requests)
+    assert all("x-zerogpu-token" not in h for h in to_app(fresh_replica))
     assert all(k.startswith("user:") for k in stats["quota_used"])
 
 
@@ -163,7 +188,7 @@ async def test_jwt_route_concurrent_joins_share_one_hub_call(
     import asyncio
 
     async with SpaceClient(
-        janus_url, space_id=JANUS_SPACE, hf_token=TOKEN, send_hf_token=True, zerogpu_jwt=True
+        janus_url, space_id=JANUS_SPACE, hf_token=TOKEN, zerogpu_jwt=True
     ) as client:
         jobs = await asyncio.gather(
             *(client.submit("generate_image", [f"p{i}", i, 5.0, 1.0]) for i in range(4))
@@ -183,7 +208,7 @@ async def test_hub_url_from_hf_endpoint(replica: Any) -> None:
 
 async def test_bad_token_is_auth_error_before_any_join(fresh_replica: Any, phi4_url: str) -> None:
     async with SpaceClient(
-        phi4_url, space_id=PHI4_SPACE, hf_token="hf_bad", send_hf_token=True, zerogpu_jwt=True
+        phi4_url, space_id=PHI4_SPACE, hf_token="hf_bad", zerogpu_jwt=True
     ) as client:
         with pytest.raises(errors.AuthError, match="refused the HF token") as info:
             await client.submit("chat", [[]])

@@ -127,7 +127,6 @@ async def test_expired_zerogpu_token_refreshed_once_and_retried(rep: Any, phi4_u
         space_id=PHI4_SPACE,
         hf_token="hf_reliability_user",
         hub_url=rep.hub_url,
-        send_hf_token=True,
         zerogpu_jwt=True,
     )
     outputs = await chat(client)
@@ -145,7 +144,6 @@ async def test_expired_zerogpu_token_twice_is_an_error(rep: Any, phi4_url: str) 
         space_id=PHI4_SPACE,
         hf_token="hf_reliability_user",
         hub_url=rep.hub_url,
-        send_hf_token=True,
         zerogpu_jwt=True,
     )
     with pytest.raises(errors.ZeroGPUTokenExpiredError):

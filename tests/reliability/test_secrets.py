@@ -25,7 +25,7 @@ from rel_support import chat_text, fast_client, free_port, history
 TOKEN = "hf_RELIABILITYsecret0123456789abcdefXYZ"
 CREDENTIALS = ("authorization", "x-hf-authorization", "x-zerogpu-token", "x-zerogpu-uuid")
 #: The opt-in JWT route, to a loopback endpoint standing for the Space.
-JWT_ROUTE: dict[str, Any] = {"send_hf_token": True, "zerogpu_jwt": True}
+JWT_ROUTE: dict[str, Any] = {"zerogpu_jwt": True}
 
 
 def leaks(text: str, *secrets: str) -> bool:
@@ -222,7 +222,6 @@ async def test_space_redirect_to_another_host_drops_credentials(rep: Any, fake_s
     await client.aclose()
     (at_space,) = space.hits("/gradio_api/queue/join")
     assert at_space.headers.get("x-zerogpu-token")
-    assert at_space.headers.get("x-hf-authorization") == f"Bearer {TOKEN}"
     assert at_space.headers.get("Authorization") == f"Bearer {TOKEN}"
     (at_other,) = elsewhere.hits("/gradio_api/queue/join")
     assert no_credentials(at_other.headers)
