@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         RateLimitError,
         ServerError,
         SessionLostError,
+        SpaceChangedError,
         SpaceError,
         SpaceTimeoutError,
         UnknownModelError,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .job import Job
     from .media import Media
     from .models import MODELS, ModelSpec, get_model
+    from .schema import EndpointSchema, Parameter, SpaceSchema
     from .secret import Secret
     from .space_model import SpaceModel
     from .transport import Timeouts
@@ -67,6 +69,7 @@ _LAZY: dict[str, str] = {
     "ConnectError": "errors",
     "DownloadError": "errors",
     "EndpointNotFoundError": "errors",
+    "EndpointSchema": "schema",
     "Event": "events",
     "GPUCreditsPendingError": "errors",
     "GPUDurationError": "errors",
@@ -85,6 +88,7 @@ _LAZY: dict[str, str] = {
     "MediaError": "errors",
     "Message": "conversation",
     "ModelSpec": "models",
+    "Parameter": "schema",
     "Partial": "events",
     "Progress": "events",
     "ProtocolError": "errors",
@@ -95,9 +99,11 @@ _LAZY: dict[str, str] = {
     "Secret": "secret",
     "ServerError": "errors",
     "SessionLostError": "errors",
+    "SpaceChangedError": "errors",
     "SpaceClient": "client",
     "SpaceError": "errors",
     "SpaceModel": "space_model",
+    "SpaceSchema": "schema",
     "SpaceTimeoutError": "errors",
     "Started": "events",
     "TextDelta": "events",
@@ -123,6 +129,7 @@ __all__ = [
     "ConnectError",
     "DownloadError",
     "EndpointNotFoundError",
+    "EndpointSchema",
     "Event",
     "GPUCreditsPendingError",
     "GPUDurationError",
@@ -140,6 +147,7 @@ __all__ = [
     "MediaError",
     "Message",
     "ModelSpec",
+    "Parameter",
     "Partial",
     "Progress",
     "ProtocolError",
@@ -150,9 +158,11 @@ __all__ = [
     "Secret",
     "ServerError",
     "SessionLostError",
+    "SpaceChangedError",
     "SpaceClient",
     "SpaceError",
     "SpaceModel",
+    "SpaceSchema",
     "SpaceTimeoutError",
     "Started",
     "TextDelta",
