@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from . import deadline as deadlines
 from . import errors, protocol
 from .auth import ZeroGPUIdentity, caller_headers, is_hf_space_origin
 from .config import Endpoint, SpaceConfig, parse_config
@@ -394,7 +395,9 @@ class SpaceClient:
         `QueueFullWait` event per refusal, up to `max_queue_wait`. Raises typed errors.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.transport.timeouts.total
+        # The call's deadline when one runs (`SpaceModel`, `run`), else the job's own.
+        deadline = deadlines.earliest(loop.time() + self.transport.timeouts.total)
+        assert deadline is not None
         resolved = (
             endpoint
             if not isinstance(endpoint, (str, int))
@@ -436,12 +439,16 @@ class SpaceClient:
             await self._cancel_on_server(job)
 
     async def run(self, endpoint: str | int, data: Sequence[Any], **kwargs: Any) -> list[Any]:
-        """Submit and wait for the outputs (queued), or call directly (unqueued functions)."""
-        ep = await self.endpoint(endpoint)
-        if not ep.queued:
-            return await self.predict(ep, data)
-        job = await self.submit(ep, data, **kwargs)
-        return await job.result()
+        """Submit and wait for the outputs (queued), or call directly (unqueued functions).
+        `Timeouts.total` bounds the whole call, config included."""
+        total = self.transport.timeouts.total
+        end = asyncio.get_running_loop().time() + total
+        async with deadlines.bounded(end, total, self.space_id):
+            ep = await self.endpoint(endpoint)
+            if not ep.queued:
+                return await self.predict(ep, data)
+            job = await self.submit(ep, data, **kwargs)
+            return await job.result()
 
     async def predict(
         self, endpoint: str | int | Endpoint, data: Sequence[Any], *, fallback: int | None = None

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hfspaces")
 
 TextOf = Callable[[list[Any]], "str | None"]
+#: Time kept for a join after a wait in a full queue (a join past the deadline is useless).
+MIN_JOIN_TIME = 0.2
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,10 @@ class Job:
         while self.busy is not None:
             attempt += 1
             waited = loop.time() - since
-            left = min(client.max_queue_wait - waited, self._remaining())
+            # A wait must leave time for the join after it.
+            left = min(client.max_queue_wait - waited, self._remaining() - MIN_JOIN_TIME)
             if left <= 0:
-                deadline_hit = self._remaining() < client.max_queue_wait - waited
+                deadline_hit = self._remaining() - MIN_JOIN_TIME < client.max_queue_wait - waited
                 raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
             delay = min(left, client.queue_backoff(attempt, self.busy.retry_after))
             log.info(

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from . import deadline as deadlines
 from .client import SpaceClient
 from .conversation import Conversation
 from .errors import InvalidInputError
@@ -126,9 +127,18 @@ class SpaceModel:
         params = params or GenerationParams()
         self.validate(conversation, params)
         scanner = StopScanner(params.stop)
-        events = self.adapter.run(self.client, conversation, params)
+        client = self.client
+        total = client.transport.timeouts.total
+        # One deadline for the whole call: each step runs under it (never across a yield).
+        end = asyncio.get_running_loop().time() + total
+        events = self.adapter.run(client, conversation, params)
         try:
-            async for event in events:
+            while True:
+                try:
+                    async with deadlines.bounded(end, total, self.spec.space):
+                        event = await events.__anext__()
+                except StopAsyncIteration:
+                    break
                 if isinstance(event, TextDelta):
                     text = scanner.feed(event.text)
                     if text:

@@ -30,7 +30,14 @@ PALETTE: dict[str, tuple[int, int, int]] = {
 }
 
 FILLER_WORDS: tuple[str, ...] = (
-    "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit",
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipiscing",
+    "elit",
 )
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".webm"}
@@ -106,8 +113,14 @@ def fit_words(text: str, words: int | None) -> str:
     return " ".join(parts[: max(words, 0)])
 
 
-def understand(image: Image.Image, question: str, seed: int = 42, top_p: float = 0.95,
-               temperature: float = 0.1, words: int | None = None) -> str:
+def understand(
+    image: Image.Image,
+    question: str,
+    seed: int = 42,
+    top_p: float = 0.95,
+    temperature: float = 0.1,
+    words: int | None = None,
+) -> str:
     """Janus ``multimodal_understanding``: describe the image and restate the question."""
     q = " ".join(question.split()) or "(no question)"
     text = f"This is {describe_image(image)}. You asked: {q}"
@@ -123,8 +136,9 @@ def _colour(rng: random.Random) -> tuple[int, int, int]:
     return tuple(rng.randrange(256) for _ in range(3))  # type: ignore[return-value]
 
 
-def draw_image(prompt: str, seed: int, guidance: float, temperature: float, index: int,
-               size: int) -> Image.Image:
+def draw_image(
+    prompt: str, seed: int, guidance: float, temperature: float, index: int, size: int
+) -> Image.Image:
     """One picture: background plus shapes whose colours and places come from a hash."""
     rng = _rng(prompt, int(seed), float(guidance), float(temperature), index)
     img = Image.new("RGB", (size, size), _colour(rng))
@@ -147,8 +161,14 @@ def draw_image(prompt: str, seed: int, guidance: float, temperature: float, inde
     return img
 
 
-def generate_images(prompt: str, seed: int = 1234, guidance: float = 5.0,
-                    temperature: float = 1.0, size: int = 768, count: int = 5) -> list[Image.Image]:
+def generate_images(
+    prompt: str,
+    seed: int = 1234,
+    guidance: float = 5.0,
+    temperature: float = 1.0,
+    size: int = 768,
+    count: int = 5,
+) -> list[Image.Image]:
     """Janus ``generate_image``: ``count`` distinct, reproducible images."""
     return [draw_image(prompt, seed, guidance, temperature, i, size) for i in range(count)]
 
@@ -167,8 +187,9 @@ class Attachment:
     mime_type: str | None = None
 
 
-def phi4_answer(text: str, attachments: Sequence[Attachment], turn: int,
-                words: int | None = None) -> str:
+def phi4_answer(
+    text: str, attachments: Sequence[Attachment], turn: int, words: int | None = None
+) -> str:
     """Phi-4 chat: mention the turn, the user's text and each attachment."""
     parts = [f"Turn {turn}."]
     q = " ".join(text.split())
