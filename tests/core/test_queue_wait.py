@@ -52,7 +52,7 @@ async def test_queue_full_error_only_at_max_queue_wait(fresh_replica: Any, janus
     async with quick(janus_url, max_queue_wait=0.3) as client:
         job = await client.submit("generate_image", IMAGE)
         waits: list[QueueFullWait] = []
-        with pytest.raises(errors.QueueFullError, match="max_queue_wait=0.3 s") as info:
+        with pytest.raises(errors.QueueFullError, match=r"max_queue_wait=0\.3 s") as info:
             async for event in job:
                 assert isinstance(event, QueueFullWait)
                 waits.append(event)
@@ -73,7 +73,7 @@ async def test_no_waiting_with_max_queue_wait_zero(fresh_replica: Any, janus_url
 async def test_the_deadline_bounds_the_wait(fresh_replica: Any, janus_url: str) -> None:
     fresh_replica.configure(join_status=503, retry_after=0)
     async with quick(janus_url, timeout=Timeouts(total=0.5)) as client:
-        with pytest.raises(errors.QueueFullError, match="0.5 s deadline"):
+        with pytest.raises(errors.QueueFullError, match=r"0\.5 s deadline"):
             await client.run("generate_image", IMAGE)
 
 
