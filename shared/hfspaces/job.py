@@ -139,13 +139,16 @@ class Job:
         if self._cancelled:
             return  # cancelled before anyone read it: no stream for a session the Space dropped
         refreshed = False
+        reuploaded = False
         quota_waited = 0.0
         try:
             while True:
                 async for refusal in self._wait_for_place():
                     yield refusal
+                produced = False
                 try:
                     async for event in self._stream_once():
+                        produced = produced or isinstance(event, (Partial, TextDelta))
                         yield event
                     return
                 except errors.ZeroGPUTokenExpiredError:
@@ -161,6 +164,18 @@ class Job:
                     log.info("ZeroGPU quota exceeded; waiting %.0f s as allowed", wait)
                     quota_waited += wait
                     await asyncio.sleep(wait)
+                except errors.AppError:  # after the subclasses handled above
+                    # A Space that restarted lost the files we uploaded: one re-upload,
+                    # one retry (the check costs a GET per file, on failures only).
+                    again = (
+                        None
+                        if reuploaded or produced
+                        else await self.client.reupload_lost(self.data)
+                    )
+                    if again is None:
+                        raise
+                    reuploaded = True
+                    self.data = again
                 self._ended_on_server = False
                 self._stream_requested = False
                 self.busy = await self._rejoin(self)
