@@ -21,6 +21,10 @@ def lose(file_data: dict[str, Any]) -> None:
     Path(file_data["path"]).unlink()
 
 
+def exists(file_data: dict[str, Any]) -> bool:
+    return Path(file_data["path"]).exists()
+
+
 async def test_janus_call_reuploads_a_lost_file_once(
     fresh_replica: Any, janus_url: str, png_bytes: bytes
 ) -> None:
@@ -33,7 +37,7 @@ async def test_janus_call_reuploads_a_lost_file_once(
         outputs = await client.run("multimodal_understanding", [first, *QUESTION])
         assert outputs[0]
         again = await client.upload(media)  # the cache now holds the new copy
-    assert again["path"] != first["path"] or Path(again["path"]).exists()
+    assert again != first or exists(again)
     stats = fresh_replica.stats()
     assert stats["uploads"] == 2  # one re-upload
     calls = [c for c in stats["calls"] if c["fn"] == "multimodal_understanding"]
@@ -48,7 +52,7 @@ async def test_space_model_with_an_image_survives_a_restart(
     message = Message("user", [ImagePart(Media.of(png_bytes)), TextPart("what is this?")])
     assert (await model.generate([message])).text
     (uploaded,) = model.client._uploaded
-    Path(uploaded).unlink()
+    lose({"path": uploaded})
     assert (await model.generate([message])).text
     await model.aclose()
     assert fresh_replica.stats()["uploads"] == 2
