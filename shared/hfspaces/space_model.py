@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import deadline as deadlines
-from .client import SpaceClient
+from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .conversation import Conversation
 from .errors import InvalidInputError
 from .events import Event, TextDelta
@@ -54,6 +54,9 @@ class SpaceModel:
 
     >>> model = SpaceModel("phi-4-multimodal", endpoint="http://127.0.0.1:7860/...")
     >>> async for event in model.stream([Message.user("hi")]): ...
+
+    Identity, queue waiting and the deadline are `SpaceClient`'s (`hf_token`,
+    `send_hf_token`, `zerogpu_jwt`, `max_queue_wait`); `timeout` bounds each whole call.
     """
 
     def __init__(
@@ -62,10 +65,13 @@ class SpaceModel:
         *,
         endpoint: EndpointSetting = None,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        zerogpu_jwt: bool = False,
         hub_url: str | None = None,
         timeout: Timeouts | float | None = None,
         max_retries: int = 3,
         max_quota_wait: float = 0.0,
+        max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
         download_images: bool = True,
     ) -> None:
         self.spec = get_model(model)
@@ -74,11 +80,15 @@ class SpaceModel:
         self.adapter.download = download_images
         self._client_kwargs: dict[str, Any] = {
             "space_id": self.spec.space,
-            "hf_token": Secret.coerce(hf_token),
+            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
+            "hf_token": Secret.coerce(hf_token) or False,
+            "send_hf_token": send_hf_token,
+            "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
             "timeout": Timeouts.of(timeout),
             "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
+            "max_queue_wait": max_queue_wait,
         }
         SpaceClient(self.endpoint, **self._client_kwargs)  # validate the settings now
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
