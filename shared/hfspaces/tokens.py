@@ -11,9 +11,6 @@ Approximations, good for trimming a history to a budget, not for billing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-
-from .conversation import Message, TextPart
 from .models import ModelSpec
 
 #: Role markers and separators of a chat template, per message.
@@ -24,10 +21,7 @@ def count_text(spec: ModelSpec, text: str) -> int:
     return math.ceil(len(text) / spec.chars_per_token) if text else 0
 
 
-def count_messages(spec: ModelSpec, messages: Sequence[Message]) -> int:
-    """Text, media (`spec.image_tokens` each) and template overhead of a conversation."""
-    total = 0
-    for message in messages:
-        media = sum(not isinstance(part, TextPart) for part in message.parts)
-        total += MESSAGE_OVERHEAD + count_text(spec, message.text) + spec.image_tokens * media
-    return total
+def count_message(spec: ModelSpec, text: str, media: int) -> int:
+    """One message: its text, its images/audio (`spec.image_tokens` each), the template."""
+    return MESSAGE_OVERHEAD + count_text(spec, text) + spec.image_tokens * media
+
