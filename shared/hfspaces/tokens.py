@@ -11,6 +11,7 @@ Approximations, good for trimming a history to a budget, not for billing.
 from __future__ import annotations
 
 import math
+
 from .models import ModelSpec
 
 #: Role markers and separators of a chat template, per message.
@@ -24,4 +25,3 @@ def count_text(spec: ModelSpec, text: str) -> int:
 def count_message(spec: ModelSpec, text: str, media: int) -> int:
     """One message: its text, its images/audio (`spec.image_tokens` each), the template."""
     return MESSAGE_OVERHEAD + count_text(spec, text) + spec.image_tokens * media
-
