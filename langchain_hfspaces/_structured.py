@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hfspaces.structured import ATTEMPTS, StructuredRequest
+from hfspaces.structured import (
+    Outcome,
+    StructuredRequest,
+    adrive,
+    drive,
+    structured_attempts,
+)
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.utils.function_calling import convert_to_json_schema
@@ -53,45 +59,38 @@ def structured_runnable(
         "ls_structured_output_format": {"kwargs": {"method": method}, "schema": request.schema}
     }
 
-    def attempts(input: Any) -> Generator[list[BaseMessage], AIMessage, Any]:
-        """Yields the messages of each attempt, is sent its answer, returns the result."""
-        messages = with_instructions(
-            llm._convert_input(input).to_messages(), request.instructions()
+    def start(input: Any) -> Generator[list[BaseMessage], AIMessage, Outcome[AIMessage, Any]]:
+        messages = llm._convert_input(input).to_messages()
+        return structured_attempts(
+            request, with_instructions(messages, request.instructions()), _retry, _text
         )
-        for attempt in range(1, ATTEMPTS + 1):
-            raw = yield messages
-            value, problem = request.parse(raw.text)
-            if problem is None:
-                return (
-                    {"raw": raw, "parsed": value, "parsing_error": None} if include_raw else value
-                )
-            if attempt == ATTEMPTS:
-                error = request.failure(raw.text, problem, raw.response_metadata.get("space"))
-                if include_raw:
-                    return {"raw": raw, "parsed": None, "parsing_error": error}
-                raise error
-            messages = [*messages, raw, HumanMessage(request.reask(problem))]
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def result(outcome: Outcome[AIMessage, Any]) -> Any:
+        raw, value, error = outcome
+        if include_raw:
+            return {"raw": raw, "parsed": value, "parsing_error": error}
+        if error is not None:
+            raise error
+        return value
 
     def invoke(input: Any, config: RunnableConfig) -> Any:
-        run = attempts(input)
-        messages = next(run)
-        while True:
-            try:
-                messages = run.send(_ai(llm.invoke(messages, config, **traced)))
-            except StopIteration as finished:
-                return finished.value
+        return result(drive(start(input), lambda m: _ai(llm.invoke(m, config, **traced))))
 
     async def ainvoke(input: Any, config: RunnableConfig) -> Any:
-        run = attempts(input)
-        messages = next(run)
-        while True:
-            try:
-                messages = run.send(_ai(await llm.ainvoke(messages, config, **traced)))
-            except StopIteration as finished:
-                return finished.value
+        async def ask(messages: list[BaseMessage]) -> AIMessage:
+            return _ai(await llm.ainvoke(messages, config, **traced))
+
+        return result(await adrive(start(input), ask))
 
     return RunnableLambda(invoke, afunc=ainvoke, name="ChatHFSpacesStructuredOutput")
+
+
+def _retry(sent: list[BaseMessage], raw: AIMessage, reask: str) -> list[BaseMessage]:
+    return [*sent, raw, HumanMessage(reask)]
+
+
+def _text(raw: AIMessage) -> str:
+    return raw.text
 
 
 def _ai(message: BaseMessage) -> AIMessage:

@@ -10,7 +10,7 @@ the caller gets `StructuredOutputError` with the raw text.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -149,3 +149,50 @@ def _is(value: Any, kind: str) -> bool:
     if kind in ("integer", "number") and isinstance(value, bool):
         return False
     return isinstance(value, _TYPES.get(kind, (object,)))
+
+
+M = TypeVar("M")
+A = TypeVar("A")
+#: What a run of attempts ends with: the last answer, the value, or the error.
+Outcome = tuple[A, T | None, StructuredOutputError | None]
+
+
+def structured_attempts(
+    request: StructuredRequest[T],
+    messages: M,
+    retry: Callable[[M, A, str], M],
+    text_of: Callable[[A], str],
+) -> Generator[M, A, Outcome[A, T]]:
+    """The attempts of one request, whatever the framework: yields the messages to send,
+    is sent the model's answer, and returns (answer, value, None) for a valid answer or
+    (answer, None, error) after the last attempt. `retry(messages, answer, reask)` builds
+    the next attempt's messages. Run it with `drive` / `adrive`."""
+    for attempt in range(1, ATTEMPTS + 1):
+        answer = yield messages
+        value, problem = request.parse(text_of(answer))
+        if problem is None:
+            return answer, value, None
+        if attempt == ATTEMPTS:
+            return answer, None, request.failure(text_of(answer), problem, None)
+        messages = retry(messages, answer, request.reask(problem))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def drive(run: Generator[M, A, Outcome[A, T]], ask: Callable[[M], A]) -> Outcome[A, T]:
+    messages = next(run)
+    while True:
+        try:
+            messages = run.send(ask(messages))
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+
+
+async def adrive(
+    run: Generator[M, A, Outcome[A, T]], ask: Callable[[M], Awaitable[A]]
+) -> Outcome[A, T]:
+    messages = next(run)
+    while True:
+        try:
+            messages = run.send(await ask(messages))
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
