@@ -23,16 +23,8 @@ from typing import Any
 # runtime's exact wording, see ``spaces_messages``). Schedule-time kinds refuse the call before
 # any GPU time is charged; ``queue_timeout`` after the "Waiting for a GPU" log; the worker
 # kinds after the GPU was acquired (the quota is charged).
-SCHEDULE_ERRORS = (
-    "internal_error",
-    "expired_token",
-    "no_gpu",
-    "gpu_limit",
-    "illegal_duration",
-    "pending_credits",
-    "runs_limit",
-    "quota",
-)
+SCHEDULE_ERRORS = ("internal_error", "expired_token", "no_gpu", "gpu_limit", "illegal_duration",
+                   "pending_credits", "runs_limit", "quota")
 WORKER_ERRORS = ("worker_error", "aborted")
 GPU_ERRORS: tuple[str, ...] = (*SCHEDULE_ERRORS, "queue_timeout", *WORKER_ERRORS)
 
@@ -40,42 +32,24 @@ QUEUE_FULL_DETAIL = "Queue is full. Max size is 1 and size is 1."
 
 # fault name → (main setting attribute, aliases for count, aliases for rate)
 _TRIGGERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "join": (
-        "join_status",
-        ("join_fail_count", "join_status_count"),
-        ("join_fail_rate", "join_status_rate"),
-    ),
-    "upload": (
-        "upload_status",
-        ("upload_fail_count", "upload_status_count"),
-        ("upload_fail_rate", "upload_status_rate"),
-    ),
+    "join": ("join_status", ("join_fail_count", "join_status_count"),
+             ("join_fail_rate", "join_status_rate")),
+    "upload": ("upload_status", ("upload_fail_count", "upload_status_count"),
+               ("upload_fail_rate", "upload_status_rate")),
     "app_error": ("app_error", ("app_error_count",), ("app_error_rate",)),
     "quota_error": ("quota_error", ("quota_error_count",), ("quota_error_rate",)),
     "gpu_error": ("gpu_error", ("gpu_error_count",), ("gpu_error_rate",)),
     "cut_stream": ("cut_stream_after", ("cut_stream_count",), ("cut_stream_rate",)),
     "stall": ("stall_after", ("stall_count",), ("stall_rate",)),
     "malformed": ("malformed_after", ("malformed_count",), ("malformed_rate",)),
-    "unexpected_error": (
-        "unexpected_error",
-        ("unexpected_error_count",),
-        ("unexpected_error_rate",),
-    ),
+    "unexpected_error": ("unexpected_error", ("unexpected_error_count",),
+                         ("unexpected_error_rate",)),
 }
 
 _PLAIN = {
-    "retry_after",
-    "app_error_title",
-    "app_error_message",
-    "app_error_hidden",
-    "stall_timeout",
-    "queue_delay",
-    "step_latency",
-    "config_changed",
-    "app_error_fn",
-    "quota_error_fn",
-    "gpu_error_fn",
-    "worker_error_class",
+    "retry_after", "app_error_title", "app_error_message", "app_error_hidden", "stall_timeout",
+    "queue_delay", "step_latency", "config_changed", "app_error_fn", "quota_error_fn",
+    "gpu_error_fn", "worker_error_class",
 }
 
 FAULT_KEYS: frozenset[str] = frozenset(
@@ -166,10 +140,8 @@ class Faults:
                     value = changes[main]
                     if value is not True and isinstance(value, int) and count is None:
                         count = value  # app_error=N: the next N calls
-                if (
-                    name in ("app_error", "quota_error")
-                    and main not in changes
-                    and (count is not None or rate is not None)
+                if name in ("app_error", "quota_error") and main not in changes and (
+                    count is not None or rate is not None
                 ):
                     setattr(self, main, True)
                 self.triggers[name] = self._new_trigger(
@@ -185,11 +157,8 @@ class Faults:
             setattr(self, main, bool(value))
         elif name == "unexpected_error":
             # True = right away; an int = after that many messages.
-            setattr(
-                self,
-                main,
-                None if value is None or value is False else (0 if value is True else int(value)),
-            )
+            setattr(self, main, None if value is None or value is False else
+                    (0 if value is True else int(value)))
         elif name == "gpu_error":
             if value is not None and value not in GPU_ERRORS:
                 raise ValueError(f"unknown gpu_error kind {value!r}; one of {sorted(GPU_ERRORS)}")
@@ -213,10 +182,8 @@ class Faults:
         """For one new ``queue/data`` stream: which stream faults fire, after how many messages."""
         plan: dict[str, int] = {}
         for name, attr in (
-            ("unexpected_error", "unexpected_error"),
-            ("cut_stream", "cut_stream_after"),
-            ("stall", "stall_after"),
-            ("malformed", "malformed_after"),
+            ("unexpected_error", "unexpected_error"), ("cut_stream", "cut_stream_after"),
+            ("stall", "stall_after"), ("malformed", "malformed_after"),
         ):
             if self.fire(name):
                 plan[name] = int(getattr(self, attr))
@@ -227,27 +194,11 @@ class Faults:
             out: dict[str, Any] = {
                 k: getattr(self, k)
                 for k in (
-                    "join_status",
-                    "retry_after",
-                    "upload_status",
-                    "app_error",
-                    "app_error_title",
-                    "app_error_message",
-                    "app_error_hidden",
-                    "app_error_fn",
-                    "quota_error",
-                    "quota_error_fn",
-                    "gpu_error",
-                    "gpu_error_fn",
-                    "cut_stream_after",
-                    "stall_after",
-                    "stall_timeout",
-                    "malformed_after",
-                    "unexpected_error",
-                    "queue_delay",
-                    "step_latency",
-                    "config_changed",
-                    "worker_error_class",
+                    "join_status", "retry_after", "upload_status", "app_error", "app_error_title",
+                    "app_error_message", "app_error_hidden", "app_error_fn", "quota_error",
+                    "quota_error_fn", "gpu_error", "gpu_error_fn", "cut_stream_after",
+                    "stall_after", "stall_timeout", "malformed_after", "unexpected_error",
+                    "queue_delay", "step_latency", "config_changed", "worker_error_class",
                 )
             }
             out["fault_seed"] = self.seed

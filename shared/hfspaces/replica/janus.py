@@ -30,24 +30,14 @@ from .samples import sample_image_path
 
 def build_janus(state: ReplicaState, shift: int = 0) -> gr.Blocks:
     async def multimodal_understanding(
-        image: Image.Image | None,
-        question: str,
-        seed: float,
-        top_p: float,
-        temperature: float,
+        image: Image.Image | None, question: str, seed: float, top_p: float, temperature: float,
         request: gr.Request,
     ) -> str:
         async with gpu_call(state, JANUS_SPACE, "multimodal_understanding", request):
             # A None image raises AttributeError here, as Image.fromarray(None) does there.
             answer = await anyio.to_thread.run_sync(
-                lambda: backends.understand(
-                    image,
-                    question or "",
-                    int(seed or 0),
-                    top_p,
-                    temperature,
-                    state.config.answer_words,
-                )
+                lambda: backends.understand(image, question or "", int(seed or 0), top_p,
+                                            temperature, state.config.answer_words)
             )
             delay = state.step_delay()
             if delay > 0:
@@ -56,24 +46,15 @@ def build_janus(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             return answer
 
     async def generate_image(
-        prompt: str,
-        seed: float,
-        guidance: float,
-        t2i_temperature: float,
-        request: gr.Request,
+        prompt: str, seed: float, guidance: float, t2i_temperature: float, request: gr.Request,
     ) -> list[Image.Image]:
         async with gpu_call(state, JANUS_SPACE, "generate_image", request):
             size = int(state.config.image_size)
             images: list[Image.Image] = []
             for i in range(5):
                 img = await anyio.to_thread.run_sync(
-                    backends.draw_image,
-                    prompt or "",
-                    int(seed or 0),
-                    float(guidance),
-                    float(t2i_temperature),
-                    i,
-                    size,
+                    backends.draw_image, prompt or "", int(seed or 0), float(guidance),
+                    float(t2i_temperature), i, size,
                 )
                 images.append(img)
                 delay = state.step_delay()

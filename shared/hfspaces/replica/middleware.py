@@ -72,18 +72,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _respond(
-    send: Send,
-    status: int,
-    body: bytes,
-    content_type: str,
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    headers = [
-        (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or []),
-    ]
+async def _respond(send: Send, status: int, body: bytes, content_type: str,
+                   extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type.encode()),
+               (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -141,13 +133,8 @@ def gradio51_message(chunk: bytes) -> bytes:
 class ReplicaMiddleware:
     """Wraps the whole ASGI app; ``spaces`` maps a path prefix to (space id, stale check)."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        state: ReplicaState,
-        spaces: dict[str, str],
-        stale: Callable[[str, int], bool],
-    ) -> None:
+    def __init__(self, app: ASGIApp, state: ReplicaState,
+                 spaces: dict[str, str], stale: Callable[[str, int], bool]) -> None:
         self.app = app
         self.state = state
         self.spaces = spaces
@@ -157,7 +144,7 @@ class ReplicaMiddleware:
     def _split(self, path: str) -> tuple[str | None, str]:
         for prefix, space in self.spaces.items():
             if path.startswith(prefix + "/") or path == prefix:
-                return space, path[len(prefix) :]
+                return space, path[len(prefix):]
         return None, path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -184,9 +171,8 @@ class ReplicaMiddleware:
         else:
             await self.app(scope, receive, send)
 
-    async def _join(
-        self, space: str, scope: Scope, receive: Receive, send: Send, predict: bool
-    ) -> None:
+    async def _join(self, space: str, scope: Scope, receive: Receive, send: Send,
+                    predict: bool) -> None:
         body = await _read_body(receive)
         try:
             fn_index = json.loads(body or b"{}").get("fn_index")
@@ -249,14 +235,8 @@ class ReplicaMiddleware:
 class _FaultyStream:
     """Forwards SSE messages one by one (rewritten if asked) and breaks the stream as planned."""
 
-    def __init__(
-        self,
-        state: ReplicaState,
-        plan: dict[str, int],
-        receive: Receive,
-        send: Send,
-        rewrite: Callable[[bytes], bytes] | None = None,
-    ) -> None:
+    def __init__(self, state: ReplicaState, plan: dict[str, int], receive: Receive,
+                 send: Send, rewrite: Callable[[bytes], bytes] | None = None) -> None:
         self.state = state
         self.rewrite = rewrite
         self.plan = dict(plan)
@@ -278,37 +258,24 @@ class _FaultyStream:
             await self._before(chunk)
             if self.rewrite is not None:
                 chunk = self.rewrite(chunk)
-            await self._send(
-                {"type": "http.response.body", "body": chunk + b"\n\n", "more_body": True}
-            )
+            await self._send({"type": "http.response.body", "body": chunk + b"\n\n",
+                              "more_body": True})
             if b'"heartbeat"' not in chunk:
                 self.count += 1
         if not message.get("more_body", False):
-            await self._send(
-                {"type": "http.response.body", "body": self.buffer, "more_body": False}
-            )
+            await self._send({"type": "http.response.body", "body": self.buffer,
+                              "more_body": False})
 
     async def _before(self, chunk: bytes) -> None:
         stats = self.state.stats
         plan = self.plan
         if plan.get("unexpected_error") == self.count:
-            body = json.dumps(
-                {
-                    "msg": "unexpected_error",
-                    "event_id": None,
-                    "message": "Session not found.",
-                    "session_not_found": True,
-                }
-            )
+            body = json.dumps({"msg": "unexpected_error", "event_id": None,
+                               "message": "Session not found.", "session_not_found": True})
             # Counted before it is sent: the client may act on it before this task resumes.
             stats.bump("unexpected_errors_sent")
-            await self._send(
-                {
-                    "type": "http.response.body",
-                    "body": f"data: {body}\n\n".encode(),
-                    "more_body": True,
-                }
-            )
+            await self._send({"type": "http.response.body", "body": f"data: {body}\n\n".encode(),
+                              "more_body": True})
             self._abort()
         if plan.get("cut_stream") == self.count:
             stats.bump("streams_cut")
@@ -320,9 +287,8 @@ class _FaultyStream:
         if plan.get("malformed") == self.count:
             plan.pop("malformed")
             stats.bump("malformed_sent")
-            await self._send(
-                {"type": "http.response.body", "body": b"data: {not json\n\n", "more_body": True}
-            )
+            await self._send({"type": "http.response.body", "body": b"data: {not json\n\n",
+                              "more_body": True})
 
     def _abort(self) -> None:
         self.cut = True

@@ -38,13 +38,9 @@ from .runtime import ReplicaState, gpu_call, hidden_event_kwargs
 
 # The OpenVINO demo's DEFAULT_SAMPLING_PARAMS and MAX_NEW_TOKENS.
 SAMPLING_DEFAULTS: dict[str, float] = {
-    "top_p": 0.95,
-    "top_k": 50,
-    "temperature": 0.8,
-    "repetition_penalty": 1.05,
+    "top_p": 0.95, "top_k": 50, "temperature": 0.8, "repetition_penalty": 1.05,
     "max_new_tokens": 512,
 }
-
 
 def _parts(content: Any) -> list[Any]:
     return content if isinstance(content, list) else [content]
@@ -56,7 +52,7 @@ def _read_turn(history: list[dict[str, Any]]) -> tuple[str, list[backends.Attach
     last = max((i for i, m in enumerate(history) if m.get("role") == "assistant"), default=-1)
     texts: list[str] = []
     files: list[backends.Attachment] = []
-    for msg in history[last + 1 :]:
+    for msg in history[last + 1:]:
         if msg.get("role") != "user":
             continue
         for part in _parts(msg.get("content")):
@@ -87,9 +83,8 @@ def _chatbot(**kwargs: Any) -> gr.Chatbot:
 
 
 def build_phi4(state: ReplicaState, shift: int = 0) -> gr.Blocks:
-    def add_message(
-        history: list[dict[str, Any]], message: dict[str, Any] | None, audio: str | None
-    ) -> tuple[list[dict[str, Any]], Any, None]:
+    def add_message(history: list[dict[str, Any]], message: dict[str, Any] | None,
+                    audio: str | None) -> tuple[list[dict[str, Any]], Any, None]:
         history = list(history or [])
         message = message or {}
         for path in message.get("files") or []:
@@ -100,15 +95,9 @@ def build_phi4(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             history.append({"role": "user", "content": message["text"]})
         return history, gr.MultimodalTextbox(value=None), None
 
-    async def chat(
-        history: list[dict[str, Any]],
-        top_p: float,
-        top_k: float,
-        temperature: float,
-        repetition_penalty: float,
-        max_new_tokens: float,
-        request: gr.Request,
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    async def chat(history: list[dict[str, Any]], top_p: float, top_k: float, temperature: float,
+                   repetition_penalty: float, max_new_tokens: float,
+                   request: gr.Request) -> AsyncIterator[list[dict[str, Any]]]:
         history = list(history or [])
         finished = False
         try:
@@ -147,39 +136,30 @@ def build_phi4(state: ReplicaState, shift: int = 0) -> gr.Blocks:
                 audio = gr.Audio(sources=["upload"], type="filepath", label="Audio")  # 6
                 clear = gr.Button("Clear")  # 7
         chat_input = gr.MultimodalTextbox(  # 8
-            interactive=True,
-            file_count="multiple",
-            placeholder="Enter message or upload file",
+            interactive=True, file_count="multiple", placeholder="Enter message or upload file",
             show_label=False,
         )
         with gr.Group(visible=False):  # the demo's "Sampling Parameters" group
             d = SAMPLING_DEFAULTS
             temperature = gr.Slider(0, 1, value=d["temperature"], label="Temperature")
-            repetition_penalty = gr.Slider(
-                0, 2, value=d["repetition_penalty"], label="Repetition Penalty"
-            )
+            repetition_penalty = gr.Slider(0, 2, value=d["repetition_penalty"],
+                                           label="Repetition Penalty")
             top_p = gr.Slider(0, 1, value=d["top_p"], label="Top-p")
             top_k = gr.Slider(0, 1000, value=d["top_k"], label="Top-k")
-            max_new_tokens = gr.Slider(
-                1, d["max_new_tokens"], value=d["max_new_tokens"], label="Max New Tokens"
-            )
+            max_new_tokens = gr.Slider(1, d["max_new_tokens"], value=d["max_new_tokens"],
+                                       label="Max New Tokens")
         # Hidden helpers (clear, UI toggles) fill fn_index 0..9 as on the Space.
         clear.click(lambda: ([], None), None, [chatbot, audio], **hidden)
         pad = gr.Button("refresh", visible=False)
         for _ in range(9 + shift):
             pad.click(lambda: None, None, None, **hidden)
         submit = chat_input.submit(
-            add_message,
-            [chatbot, chat_input, audio],
-            [chatbot, chat_input, audio],
-            queue=False,
-            api_name="add_message",
+            add_message, [chatbot, chat_input, audio], [chatbot, chat_input, audio],
+            queue=False, api_name="add_message",
         )
-        submit.then(
-            chat,
-            [chatbot, top_p, top_k, temperature, repetition_penalty, max_new_tokens],
-            chatbot,
-            api_name="chat",
-        )
+        submit.then(chat, [chatbot, top_p, top_k, temperature, repetition_penalty,
+                           max_new_tokens], chatbot, api_name="chat")
     blocks: gr.Blocks = demo
     return blocks
+
+

@@ -44,9 +44,8 @@ class HubProxy:
         if hf_token:
             if valid_hf_token(hf_token, config.bad_tokens):
                 stats.bump("proxy_user_tokens")
-                claims = user_claims(
-                    hf_token, config.pro_tokens, now + config.jwt_lifetime, space, now
-                )
+                claims = user_claims(hf_token, config.pro_tokens, now + config.jwt_lifetime,
+                                     space, now)
                 return sign_jwt(claims, config.jwt_secret)
             stats.bump("proxy_tokens_refused")
             anonymous["error"] = "Invalid credentials in x-hf-authorization header"
@@ -70,7 +69,6 @@ class HubProxy:
         if STRIPPED & set(received) - {"x-ip-token"}:
             self.state.stats.bump("proxy_credentials_stripped")
         to_app = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in kept}
-        self.state.stats.request(
-            space, scope.get("method", "GET"), scope.get("path", ""), received, to_app
-        )
+        self.state.stats.request(space, scope.get("method", "GET"), scope.get("path", ""),
+                                 received, to_app)
         return {**scope, "headers": kept}

@@ -77,9 +77,8 @@ def _headers_of(request: gr.Request | None) -> dict[str, str]:
 
 
 def _caller(identity: Identity, headers: dict[str, str]) -> msgs.Caller:
-    return msgs.Caller(
-        identity.auth, identity.token_status != "absent", headers.get("x-gradio-user") != "app"
-    )
+    return msgs.Caller(identity.auth, identity.token_status != "absent",
+                       headers.get("x-gradio-user") != "app")
 
 
 def legacy_errors(state: ReplicaState, space: str) -> bool:
@@ -102,9 +101,8 @@ def zerogpu_log(entry: tuple[str, str, str]) -> None:
     cls[level](message, title=title)
 
 
-def _schedule_failure(
-    state: ReplicaState, fn: str, identity: Identity, caller: msgs.Caller, requested: int
-) -> msgs.Failure | None:
+def _schedule_failure(state: ReplicaState, fn: str, identity: Identity, caller: msgs.Caller,
+                      requested: int) -> msgs.Failure | None:
     """What the scheduler says before any GPU time: None when the call may run."""
     faults, config = state.faults, state.config
     version = config.spaces_version
@@ -113,10 +111,8 @@ def _schedule_failure(
         if kind == "quota":
             return _quota_fault(state, identity, caller, requested)
         return {
-            "internal_error": msgs.internal_error,
-            "expired_token": msgs.expired_token,
-            "no_gpu": msgs.no_gpu,
-            "gpu_limit": msgs.gpu_limit,
+            "internal_error": msgs.internal_error, "expired_token": msgs.expired_token,
+            "no_gpu": msgs.no_gpu, "gpu_limit": msgs.gpu_limit,
             "pending_credits": msgs.pending_credits,
             "illegal_duration": lambda: msgs.illegal_duration(version, caller, requested),
             "runs_limit": lambda: msgs.runs_limit(version, caller),
@@ -136,21 +132,18 @@ def _schedule_failure(
     return None
 
 
-def _quota_fault(
-    state: ReplicaState, identity: Identity, caller: msgs.Caller, requested: int
-) -> msgs.Failure:
+def _quota_fault(state: ReplicaState, identity: Identity, caller: msgs.Caller,
+                 requested: int) -> msgs.Failure:
     """An injected quota refusal: a little less left than requested, 9m48s to wait."""
     state.stats.bump("quota_rejections")
-    left = max(
-        0, min(requested - 4, int(state.quota_limit(identity) - state.quota.used(identity.key)))
-    )
+    left = max(0, min(requested - 4, int(state.quota_limit(identity)
+                                         - state.quota.used(identity.key))))
     return msgs.quota(state.config.spaces_version, caller, requested, left, 588)
 
 
 @contextlib.asynccontextmanager
-async def gpu_call(
-    state: ReplicaState, space: str, fn: str, request: gr.Request | None
-) -> AsyncIterator[Identity]:
+async def gpu_call(state: ReplicaState, space: str, fn: str,
+                   request: gr.Request | None) -> AsyncIterator[Identity]:
     """What ``@spaces.GPU`` does around one call, for the body inside the ``with``.
 
     Schedule (identity from X-IP-Token, expired token, illegal duration, quota: refused
@@ -189,20 +182,15 @@ async def gpu_call(
             await asyncio.sleep(delay)
             if timeout and faults.fire("gpu_error", fn):
                 state.quota.refund(identity.key, charged)
-                raise failure_error(state, space, msgs.queue_timeout(config.spaces_version, caller))
+                raise failure_error(state, space, msgs.queue_timeout(config.spaces_version,
+                                                                     caller))
             zerogpu_log(msgs.ACQUIRED_LOG)
         if faults.gpu_error in WORKER_ERRORS and faults.fire("gpu_error", fn):
-            failure = (
-                msgs.aborted()
-                if faults.gpu_error == "aborted"
-                else msgs.worker_error(faults.worker_error_class)
-            )
+            failure = (msgs.aborted() if faults.gpu_error == "aborted"
+                       else msgs.worker_error(faults.worker_error_class))
             raise failure_error(state, space, failure)
-        watchdog = (
-            asyncio.create_task(_duration_watchdog(state, seconds))
-            if config.spaces_version == "0.51"
-            else None
-        )
+        watchdog = (asyncio.create_task(_duration_watchdog(state, seconds))
+                    if config.spaces_version == "0.51" else None)
         try:
             yield identity
         except gr.Error:

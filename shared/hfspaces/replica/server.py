@@ -59,33 +59,15 @@ log = logging.getLogger("hfspaces.replica")
 CONFIG_SHIFT = 2  # how far fn indexes move under the ``config_changed`` fault
 
 # Behaviour fields of ReplicaConfig that may change while serving.
-RUNTIME_CONFIG_KEYS = frozenset(
-    {
-        "token_delay",
-        "answer_words",
-        "phi4_stream",
-        "image_size",
-        "quota_seconds_anonymous",
-        "quota_seconds_authenticated",
-        "quota_seconds_pro",
-        "quota_enforced",
-        "quota_window",
-        "gpu_durations",
-        "jwt_lifetime",
-        "bad_tokens",
-        "pro_tokens",
-        "service_time",
-        "duration_factor",
-        "max_gpu_duration",
-        "spaces_version",
-        "gradio_errors",
-    }
-)
+RUNTIME_CONFIG_KEYS = frozenset({
+    "token_delay", "answer_words", "phi4_stream", "image_size", "quota_seconds_anonymous",
+    "quota_seconds_authenticated", "quota_seconds_pro", "quota_enforced", "quota_window",
+    "gpu_durations", "jwt_lifetime", "bad_tokens", "pro_tokens", "service_time",
+    "duration_factor", "max_gpu_duration", "spaces_version", "gradio_errors",
+})
 # Allowed values of the string settings.
-CHOICES: dict[str, tuple[str, ...]] = {
-    "spaces_version": SPACES_VERSIONS,
-    "gradio_errors": GRADIO_ERRORS,
-}
+CHOICES: dict[str, tuple[str, ...]] = {"spaces_version": SPACES_VERSIONS,
+                                       "gradio_errors": GRADIO_ERRORS}
 
 # One gradio app per Space id: ``build(state, shift)`` returns its Blocks (not queued yet).
 # A new Space = its id in config.SPACES and its builder here.
@@ -118,11 +100,8 @@ def queue_settings(config: ReplicaConfig) -> dict[str, Any]:
             "max_size": 1 if config.queue_max_size is None else config.queue_max_size,
             "api_open": False,
         }
-    return {
-        "default_concurrency_limit": config.concurrency,
-        "max_size": config.queue_max_size,
-        "api_open": True,
-    }
+    return {"default_concurrency_limit": config.concurrency,
+            "max_size": config.queue_max_size, "api_open": True}
 
 
 _BUILD_LOCK = threading.Lock()
@@ -167,23 +146,16 @@ class _SpaceHost:
         # redirect_stdout swaps sys.stdout process-wide for the duration of the call.
         chatter = io.StringIO()
         with contextlib.redirect_stdout(chatter):
-            gr.mount_gradio_app(
-                holder,
-                blocks,
-                path=self.prefix,
-                **_supported(
-                    gr.mount_gradio_app,
-                    {
-                        "show_error": False,
-                        "max_file_size": config.max_file_size,
-                        "allowed_paths": [str(ASSETS)],
-                        "ssr_mode": False,
-                        "mcp_server": False,
-                        "server_name": config.host,
-                        "server_port": config.port,
-                    },
-                ),
-            )
+            gr.mount_gradio_app(holder, blocks, path=self.prefix,
+                                **_supported(gr.mount_gradio_app, {
+                                    "show_error": False,
+                                    "max_file_size": config.max_file_size,
+                                    "allowed_paths": [str(ASSETS)],
+                                    "ssr_mode": False,
+                                    "mcp_server": False,
+                                    "server_name": config.host,
+                                    "server_port": config.port,
+                                }))
         if chatter.getvalue().strip():
             log.debug("gradio printed while mounting: %s", chatter.getvalue().strip())
         mounted = holder.routes[-1].app  # type: ignore[attr-defined]
@@ -238,9 +210,8 @@ class Replica:
     @property
     def hub_url(self) -> str:
         """The same server under the other loopback name: a different host to a client."""
-        other = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}.get(
-            self._url_host, self._url_host
-        )
+        other = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}.get(self._url_host,
+                                                                          self._url_host)
         return f"http://{other}:{self.port}"
 
     def url_for(self, space: str) -> str:
@@ -363,9 +334,8 @@ class Replica:
         for host in self.hosts.values():
             app.mount(host.prefix, host)
         prefixes = {host.prefix: space for space, host in self.hosts.items()}
-        return ReplicaMiddleware(
-            app, self.state, prefixes, lambda space, i: self.hosts[space].stale(i)
-        )
+        return ReplicaMiddleware(app, self.state, prefixes,
+                                 lambda space, i: self.hosts[space].stale(i))
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> Replica:
@@ -386,12 +356,8 @@ class Replica:
         self.port = sock.getsockname()[1]
         logging.getLogger("uvicorn.error").addFilter(QuietCutFilter())
         config = uvicorn.Config(
-            self._asgi(),
-            log_level=os.environ.get("HFSPACES_REPLICA_LOG_LEVEL", "warning"),
-            lifespan="on",
-            ws="none",
-            timeout_graceful_shutdown=1,
-            access_log=False,
+            self._asgi(), log_level=os.environ.get("HFSPACES_REPLICA_LOG_LEVEL", "warning"),
+            lifespan="on", ws="none", timeout_graceful_shutdown=1, access_log=False,
             timeout_keep_alive=5,
         )
         server = uvicorn.Server(config)
@@ -428,3 +394,4 @@ class Replica:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+

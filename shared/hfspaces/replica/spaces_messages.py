@@ -18,10 +18,8 @@ EXAMPLES_RETRY = "Try re-running outside of examples if it happened after clicki
 NO_GPU = "No GPU was available"
 NO_GPU_IN_QUEUE = "No GPU was available after 60s"
 SIGNUP_URL = "https://huggingface.co/join"
-SUBSCRIBE_URL = {
-    "0.51": "https://huggingface.co/subscribe/pro?from=ZeroGPU",
-    "0.47": "https://huggingface.co/settings/billing/subscription",
-}
+SUBSCRIBE_URL = {"0.51": "https://huggingface.co/subscribe/pro?from=ZeroGPU",
+                 "0.47": "https://huggingface.co/settings/billing/subscription"}
 TOKENS_URL = "https://huggingface.co/settings/tokens"
 ADD_CREDITS_URL = "https://huggingface.co/settings/billing?add-credits=true"
 LINK_STYLE = "white-space: nowrap;text-underline-offset: 2px;color: var(--body-text-color)"
@@ -33,11 +31,8 @@ WORKER_ERROR = "ZeroGPU worker error"
 # Log messages (title, message, level): gr.Info / gr.Success / gr.Warning in the runtime.
 WAITING_LOG = ("ZeroGPU queue", "Waiting for a GPU to become available", "info")
 ACQUIRED_LOG = ("ZeroGPU queue", "Successfully acquired a GPU", "success")
-DURATION_LOG = (
-    "ZeroGPU duration",
-    "GPU task is exceeding its requested duration and might be aborted",
-    "warning",
-)
+DURATION_LOG = ("ZeroGPU duration",
+                "GPU task is exceeding its requested duration and might be aborted", "warning")
 
 
 def fallback_log(reason: str) -> tuple[str, str, str]:
@@ -82,14 +77,10 @@ def _api_hint(version: str, caller: Caller) -> str:
     if caller.auth is None:
         return f"Authenticate with a Hugging Face token for more quota - {TOKENS_URL}"
     if caller.auth == "regular":
-        return (
-            f"Subscribe to Hugging Face PRO to get {PRO_QUOTA_MINUTES} min of ZeroGPU quota"
-            f" a day - {SUBSCRIBE_URL[version]}"
-        )
-    return (
-        "Add credits to keep using ZeroGPU. $1 for 10 minutes of ZeroGPU inference - "
-        f"{ADD_CREDITS_URL}"
-    )
+        return (f"Subscribe to Hugging Face PRO to get {PRO_QUOTA_MINUTES} min of ZeroGPU quota"
+                f" a day - {SUBSCRIBE_URL[version]}")
+    return ("Add credits to keep using ZeroGPU. $1 for 10 minutes of ZeroGPU inference - "
+            f"{ADD_CREDITS_URL}")
 
 
 def gpu_limit() -> Failure:
@@ -102,27 +93,19 @@ def quota(version: str, caller: Caller, requested: int, left: int, wait: float) 
         return gpu_limit()
     if version == "0.51":
         label = {"pro": "Pro ZeroGPU", "regular": "free ZeroGPU"}.get(caller.auth or "", "ZeroGPU")
-        message = (
-            f"You have exceeded your {label} quota ({requested}s requested vs. {left}s "
-            f"left). Try again in {wait_text(wait)}. "
-        )
+        message = (f"You have exceeded your {label} quota ({requested}s requested vs. {left}s "
+                   f"left). Try again in {wait_text(wait)}. ")
         return Failure(QUOTA_TITLE, message + _api_hint(version, caller))
     label = {"pro": "Pro GPU", "regular": "free GPU"}.get(caller.auth or "", "GPU")
-    gui = (
-        f"You have exceeded your {label} quota ({requested}s requested vs. {left}s left). "
-        f"Try again in {wait_text(wait)}"
-    )
+    gui = (f"You have exceeded your {label} quota ({requested}s requested vs. {left}s left). "
+           f"Try again in {wait_text(wait)}")
     if caller.auth is None:
-        text = (
-            "Unlogged user is runnning out of daily ZeroGPU quotas. Signup for free on "
-            "https://huggingface.co/join or login on https://huggingface.co/login to get "
-            "more ZeroGPU quota now."
-        )
+        text = ("Unlogged user is runnning out of daily ZeroGPU quotas. Signup for free on "
+                "https://huggingface.co/join or login on https://huggingface.co/login to get "
+                "more ZeroGPU quota now.")
     elif caller.auth == "regular":
-        text = (
-            "User is runnning out of daily ZeroGPU quotas. Visit "
-            "https://huggingface.co/subscribe/pro to get more ZeroGPU quota now."
-        )
+        text = ("User is runnning out of daily ZeroGPU quotas. Visit "
+                "https://huggingface.co/subscribe/pro to get more ZeroGPU quota now.")
     else:
         text = gui
     return Failure(QUOTA_TITLE, gui, html=True, text=text)
@@ -142,19 +125,15 @@ def illegal_duration(version: str, caller: Caller, requested: int) -> Failure:
     message = f"The requested GPU duration ({requested}s) is larger than the maximum allowed"
     if version == "0.51" and caller.api_call and caller.auth != "pro":
         # No separating space: the runtime concatenates the two sentences as is.
-        message += (
-            f"Subscribe to Hugging Face PRO to allow GPU tasks up to {PRO_QUOTA_MINUTES}"
-            f" min - {SUBSCRIBE_URL[version]}"
-        )
+        message += (f"Subscribe to Hugging Face PRO to allow GPU tasks up to {PRO_QUOTA_MINUTES}"
+                    f" min - {SUBSCRIBE_URL[version]}")
     return Failure("ZeroGPU illegal duration", message)
 
 
 def pending_credits() -> Failure:
-    return Failure(
-        "ZeroGPU pending credits exceeded",
-        "You have too many ZeroGPU credits allocated to running tasks. "
-        "Try again once some of those tasks have completed.",
-    )
+    return Failure("ZeroGPU pending credits exceeded",
+                   "You have too many ZeroGPU credits allocated to running tasks. "
+                   "Try again once some of those tasks have completed.")
 
 
 def queue_timeout(version: str, caller: Caller) -> Failure:
@@ -162,22 +141,16 @@ def queue_timeout(version: str, caller: Caller) -> Failure:
     if not caller.has_token:
         return Failure(QUOTA_TITLE, f"{NO_GPU_IN_QUEUE}. {EXAMPLES_RETRY}")
     if caller.auth == "pro":
-        return Failure(
-            "ZeroGPU queue timeout",
-            f"{NO_GPU_IN_QUEUE}. Retry later",
-            html=True,
-            text=f"{NO_GPU_IN_QUEUE} Retry later",
-        )
+        return Failure("ZeroGPU queue timeout", f"{NO_GPU_IN_QUEUE}. Retry later", html=True,
+                       text=f"{NO_GPU_IN_QUEUE} Retry later")
     link, label, desc = (
-        (SIGNUP_URL, "Create a free account", "to get a higher")
-        if caller.auth is None
+        (SIGNUP_URL, "Create a free account", "to get a higher") if caller.auth is None
         else (SUBSCRIBE_URL[version], "Subscribe to Pro", "to get the highest")
     )
     desc += " priority in ZeroGPU queues."
     html = f'{NO_GPU_IN_QUEUE}. <a style="{LINK_STYLE}" href="{link}">{label}</a> {desc}'
-    return Failure(
-        "ZeroGPU queue timeout", html, html=True, text=f"{NO_GPU_IN_QUEUE} [{label}]({link}) {desc}"
-    )
+    return Failure("ZeroGPU queue timeout", html, html=True,
+                   text=f"{NO_GPU_IN_QUEUE} [{label}]({link}) {desc}")
 
 
 def no_gpu() -> Failure:

@@ -10,33 +10,12 @@ from typing import Any
 
 # Keys counted with ``bump``; all start at zero.
 COUNTERS = (
-    "joins_total",
-    "joins_rejected",
-    "predicts_total",
-    "uploads",
-    "upload_bytes",
-    "uploads_rejected",
-    "cancels",
-    "streams_opened",
-    "streams_cut",
-    "streams_stalled",
-    "malformed_sent",
-    "unexpected_errors_sent",
-    "jobs_started",
-    "jobs_completed",
-    "jobs_failed",
-    "jobs_cancelled",
-    "generator_stopped_early",
-    "hub_jwt_issued",
-    "hub_jwt_rejected",
-    "quota_rejections",
-    "gpu_errors",
-    "gpu_waits",
-    "duration_warnings",
-    "proxy_user_tokens",
-    "proxy_jwt_translated",
-    "proxy_tokens_refused",
-    "proxy_credentials_stripped",
+    "joins_total", "joins_rejected", "predicts_total", "uploads", "upload_bytes",
+    "uploads_rejected", "cancels", "streams_opened", "streams_cut", "streams_stalled",
+    "malformed_sent", "unexpected_errors_sent", "jobs_started", "jobs_completed", "jobs_failed",
+    "jobs_cancelled", "generator_stopped_early", "hub_jwt_issued", "hub_jwt_rejected",
+    "quota_rejections", "gpu_errors", "gpu_waits", "duration_warnings", "proxy_user_tokens",
+    "proxy_jwt_translated", "proxy_tokens_refused", "proxy_credentials_stripped",
 )
 
 MAX_CALLS = 1000  # keep the per-call log bounded under load tests
@@ -71,48 +50,23 @@ class Stats:
         with self._lock:
             self._running += delta
 
-    def call(
-        self,
-        space: str,
-        fn: str,
-        identity: str,
-        token_status: str,
-        headers: Mapping[str, str],
-        charged: float,
-    ) -> None:
+    def call(self, space: str, fn: str, identity: str, token_status: str,
+             headers: Mapping[str, str], charged: float) -> None:
         with self._lock:
-            self._calls.append(
-                {
-                    "space": space,
-                    "fn": fn,
-                    "identity": identity,
-                    "token_status": token_status,
-                    "headers": dict(headers),
-                    "charged": charged,
-                    "time": time.time(),
-                }
-            )
+            self._calls.append({
+                "space": space, "fn": fn, "identity": identity, "token_status": token_status,
+                "headers": dict(headers), "charged": charged, "time": time.time(),
+            })
             del self._calls[:-MAX_CALLS]
 
-    def request(
-        self,
-        space: str,
-        method: str,
-        path: str,
-        received: Mapping[str, str],
-        to_app: Mapping[str, str],
-    ) -> None:
+    def request(self, space: str, method: str, path: str, received: Mapping[str, str],
+                to_app: Mapping[str, str]) -> None:
         """One request through the proxy stand-in: headers as sent and as the app got them."""
         with self._lock:
-            self._requests.append(
-                {
-                    "space": space,
-                    "method": method,
-                    "path": path,
-                    "received": dict(received),
-                    "to_app": dict(to_app),
-                }
-            )
+            self._requests.append({
+                "space": space, "method": method, "path": path, "received": dict(received),
+                "to_app": dict(to_app),
+            })
             del self._requests[:-MAX_CALLS]
 
     def snapshot(self, quota_used: Mapping[str, float]) -> dict[str, Any]:

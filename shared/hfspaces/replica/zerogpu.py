@@ -37,15 +37,11 @@ def valid_hf_token(token: str, bad_tokens: frozenset[str]) -> bool:
     return token.startswith("hf_") and token not in bad_tokens
 
 
-def user_claims(
-    hf_token: str, pro_tokens: frozenset[str], exp: float, space: str, now: float
-) -> dict[str, object]:
+def user_claims(hf_token: str, pro_tokens: frozenset[str], exp: float, space: str,
+                now: float) -> dict[str, object]:
     """The claims of a user's ZeroGPU JWT (the Hub's ``/jwt`` answer and the proxy's token)."""
     return {
-        "sub": user_id_for(hf_token),
-        "exp": int(exp),
-        "iat": int(now),
-        "space": space,
+        "sub": user_id_for(hf_token), "exp": int(exp), "iat": int(now), "space": space,
         "pro": hf_token in pro_tokens or hf_token.startswith("hf_pro"),
     }
 
@@ -94,7 +90,8 @@ class Identity:
         return self.auth == "pro"
 
 
-def resolve_identity(headers: Mapping[str, str], secret: str, now: float | None = None) -> Identity:
+def resolve_identity(headers: Mapping[str, str], secret: str,
+                     now: float | None = None) -> Identity:
     """The identity the ZeroGPU runtime reads: the ``X-IP-Token`` header, nothing else."""
     token = headers.get("x-ip-token")
     if not token:
@@ -105,7 +102,8 @@ def resolve_identity(headers: Mapping[str, str], secret: str, now: float | None 
     sub, ip = payload.get("sub"), payload.get("ip")
     error = payload.get("error")
     if not sub:
-        return Identity(f"anon:{ip or 'unknown'}", None, "anonymous", str(error) if error else None)
+        return Identity(f"anon:{ip or 'unknown'}", None, "anonymous",
+                        str(error) if error else None)
     auth = "pro" if payload.get("pro") else "regular"
     exp = payload.get("exp")
     expired = isinstance(exp, (int, float)) and exp < (time.time() if now is None else now)
@@ -129,9 +127,8 @@ class QuotaBook:
         with self._lock:
             return sum(s for _, s in self._live(key, time.time() if now is None else now))
 
-    def try_charge(
-        self, key: str, seconds: float, limit: float, now: float | None = None
-    ) -> tuple[bool, float, float]:
+    def try_charge(self, key: str, seconds: float, limit: float,
+                   now: float | None = None) -> tuple[bool, float, float]:
         """Charge if it fits. Returns (ok, seconds left before, wait until it would fit)."""
         now = time.time() if now is None else now
         with self._lock:
