@@ -23,12 +23,13 @@ from . import deadline as deadlines
 from . import errors, protocol
 from .auth import ZeroGPUIdentity, caller_headers, is_hf_space_origin
 from .config import Endpoint, SpaceConfig, parse_config
-from .job import Busy, Job, TextOf
+from .job import Job, TextOf
 from .media import Media
 from .schema import EndpointSchema, SpaceSchema, build_schema, endpoint_schema
 from .secret import Secret
 from .tasks import gather_all
 from .transport import Timeouts, Transport
+from .waiting import Busy, WaitingLine
 
 log = logging.getLogger("hfspaces")
 
@@ -123,6 +124,7 @@ class SpaceClient:
         self.max_queue_wait = float(max_queue_wait)
         #: First wait and ceiling of the queue-full backoff (tests shorten it).
         self.queue_backoff_range = QUEUE_BACKOFF
+        self._waiting_line = WaitingLine()
         self._config: SpaceConfig | None = None
         self._schema: SpaceSchema | None = None
         self._config_lock: asyncio.Lock | None = None

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -27,6 +26,7 @@ from .events import (
     Started,
     TextDelta,
 )
+from .waiting import Busy
 
 if TYPE_CHECKING:
     from .client import SpaceClient
@@ -37,15 +37,6 @@ log = logging.getLogger("hfspaces")
 TextOf = Callable[[list[Any]], "str | None"]
 #: Time kept for a join after a wait in a full queue (a join past the deadline is useless).
 MIN_JOIN_TIME = 0.2
-
-
-@dataclass(frozen=True)
-class Busy:
-    """A join the Space turned away with a 503 (full queue): `reason` is its detail,
-    `retry_after` its `Retry-After` hint when it gave one."""
-
-    reason: str
-    retry_after: float | None = None
 
 
 def first_text_output(outputs: list[Any]) -> str | None:
@@ -188,34 +179,51 @@ class Job:
             self._abandon()
 
     async def _wait_for_place(self) -> AsyncIterator[QueueFullWait]:
-        """While the Space turns the join away, wait and join again: backoff with jitter
-        (`SpaceClient.queue_backoff`), one `QueueFullWait` per refusal, until a place,
-        `max_queue_wait` or the deadline (then `QueueFullError`)."""
+        """While the Space turns the join away, wait and join again, until a place,
+        `max_queue_wait` or the deadline (then `QueueFullError`). One `QueueFullWait` per
+        wait. The client's refused jobs wait in its `WaitingLine`: the head asks again
+        after a backoff with jitter (`SpaceClient.queue_backoff`), the others wait their
+        turn without a request."""
+        if self.busy is None:
+            return
         client = self.client
         loop = asyncio.get_running_loop()
         since = loop.time()
-        attempt = 0
-        while self.busy is not None:
-            attempt += 1
-            waited = loop.time() - since
-            # A wait must leave time for the join after it.
-            left = min(client.max_queue_wait - waited, self._remaining() - MIN_JOIN_TIME)
-            if left <= 0:
-                deadline_hit = self._remaining() - MIN_JOIN_TIME < client.max_queue_wait - waited
-                raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
-            delay = min(left, client.queue_backoff(attempt, self.busy.retry_after))
-            log.info(
-                "the Space turned the join away (%s); retrying in %.1f s (attempt %d, %.0f s)",
-                self.busy.reason,
-                delay,
-                attempt,
-                waited,
-            )
-            yield QueueFullWait(self.busy.reason, attempt, waited, delay)
-            await asyncio.sleep(delay)
-            self.busy = await self._rejoin(self)
-        if attempt:
-            self._joined_at = since  # the wait for a place is time spent in line too
+        line = client._waiting_line
+        line.join(self)
+        attempt = asks = 0
+        try:
+            while self.busy is not None:
+                attempt += 1
+                waited = loop.time() - since
+                # A wait must leave time for the join after it.
+                left = min(client.max_queue_wait - waited, self._remaining() - MIN_JOIN_TIME)
+                if left <= 0:
+                    deadline_hit = (
+                        self._remaining() - MIN_JOIN_TIME < client.max_queue_wait - waited
+                    )
+                    raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
+                ahead = line.ahead_of(self)
+                if ahead:
+                    delay = min(left, client.queue_backoff(attempt, None))
+                    yield QueueFullWait(self.busy.reason, attempt, waited, delay, ahead)
+                    await line.wait_turn(delay)  # woken early when the line moves
+                    continue
+                asks += 1
+                delay = min(left, client.queue_backoff(asks, self.busy.retry_after))
+                log.info(
+                    "the Space turned the join away (%s); retrying in %.1f s (attempt %d, %.0f s)",
+                    self.busy.reason,
+                    delay,
+                    attempt,
+                    waited,
+                )
+                yield QueueFullWait(self.busy.reason, attempt, waited, delay)
+                await asyncio.sleep(delay)
+                self.busy = await self._rejoin(self)
+        finally:
+            line.leave(self)
+        self._joined_at = since  # the wait for a place is time spent in line too
 
     def _abandon(self) -> None:
         """Stop a job nobody will finish: close the stream, cancel on the server in the
