@@ -1,4 +1,5 @@
-"""Space queue/progress/log events → LangChain custom events (name, payload). Pure.
+"""Space queue/progress/log events → LangChain custom events (name, payload), and the
+callback manager that sends them for a chat-model or tool run.
 
 Applications receive them through a callback handler's `on_custom_event`, or as
 `on_custom_event` entries of `astream_events`, while the model waits or works.
@@ -6,9 +7,18 @@ Applications receive them through a callback handler's `on_custom_event`, or as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
-from hfspaces import Log, Progress, Queued, Started
+from hfspaces import Log, Progress, Queued, QueueFullWait, Started
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForLLMRun,
+    AsyncCallbackManagerForToolRun,
+    CallbackManager,
+    CallbackManagerForLLMRun,
+    CallbackManagerForToolRun,
+)
 
 #: Queue position: `{"model", "space", "rank", "position", "queue_size", "eta"}`
 #: (`position` is 1-based, `eta` seconds until the job starts when the Space knows it).
@@ -21,7 +31,12 @@ PROGRESS_EVENT = "hfspaces_progress"
 #: "message", "title"}`.
 LOG_EVENT = "hfspaces_log"
 
-CUSTOM_EVENTS = (QUEUE_EVENT, STARTED_EVENT, PROGRESS_EVENT, LOG_EVENT)
+#: The Space's queue is full (503) and the client waits to try again: `{"model", "space",
+#: "reason", "attempt", "waited", "retry_in"}` (seconds), e.g. "queue full, retrying
+#: (attempt 4, 35 s)".
+QUEUE_WAIT_EVENT = "hfspaces_queue_wait"
+
+CUSTOM_EVENTS = (QUEUE_EVENT, QUEUE_WAIT_EVENT, STARTED_EVENT, PROGRESS_EVENT, LOG_EVENT)
 
 CustomEvent = tuple[str, dict[str, Any]]
 
@@ -29,6 +44,14 @@ CustomEvent = tuple[str, dict[str, Any]]
 def custom_event(event: object, *, model: str, space: str) -> CustomEvent | None:
     """The custom event for a Space event, or None for events that are not status news."""
     where = {"model": model, "space": space}
+    if isinstance(event, QueueFullWait):
+        return QUEUE_WAIT_EVENT, {
+            **where,
+            "reason": event.reason,
+            "attempt": event.attempt,
+            "waited": event.waited,
+            "retry_in": event.retry_in,
+        }
     if isinstance(event, Queued):
         position = None if event.rank is None else event.rank + 1
         return QUEUE_EVENT, {
@@ -57,3 +80,27 @@ def custom_event(event: object, *, model: str, space: str) -> CustomEvent | None
             "title": event.title,
         }
     return None
+
+
+Manager = TypeVar("Manager", CallbackManager, AsyncCallbackManager)
+RunManager = (
+    CallbackManagerForLLMRun
+    | AsyncCallbackManagerForLLMRun
+    | CallbackManagerForToolRun
+    | AsyncCallbackManagerForToolRun
+)
+
+
+def run_event_sink(manager_class: type[Manager], run_manager: RunManager) -> tuple[Manager, UUID]:
+    """The callback manager and run id that send custom events to every handler of the
+    run `run_manager` belongs to (a chat model run or a tool run)."""
+    manager = manager_class(
+        handlers=run_manager.handlers,
+        inheritable_handlers=run_manager.inheritable_handlers,
+        parent_run_id=run_manager.parent_run_id,
+        tags=run_manager.tags,
+        inheritable_tags=run_manager.inheritable_tags,
+        metadata=run_manager.metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
+    )
+    return manager, run_manager.run_id

@@ -19,12 +19,15 @@ class Queued:
 class QueueFullWait:
     """The Space turned the join away (HTTP 503: its queue is full, normal on a busy
     ZeroGPU Space, which holds one waiting job). The client tries again in `retry_in`
-    seconds; `attempt` counts the refusals so far, `waited` the seconds spent in them."""
+    seconds (at most); `attempt` counts the waits so far, `waited` the seconds spent in
+    them. `ahead`: this client's jobs that wait before this one (only the first asks the
+    Space again; the others wait their turn without a request)."""
 
     reason: str
     attempt: int
     waited: float
     retry_in: float
+    ahead: int = 0
 
 
 @dataclass(frozen=True, slots=True)

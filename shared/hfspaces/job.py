@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -27,6 +26,7 @@ from .events import (
     Started,
     TextDelta,
 )
+from .waiting import Busy
 
 if TYPE_CHECKING:
     from .client import SpaceClient
@@ -35,15 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hfspaces")
 
 TextOf = Callable[[list[Any]], "str | None"]
-
-
-@dataclass(frozen=True)
-class Busy:
-    """A join the Space turned away with a 503 (full queue): `reason` is its detail,
-    `retry_after` its `Retry-After` hint when it gave one."""
-
-    reason: str
-    retry_after: float | None = None
+#: Time kept for a join after a wait in a full queue (a join past the deadline is useless).
+MIN_JOIN_TIME = 0.2
 
 
 def first_text_output(outputs: list[Any]) -> str | None:
@@ -137,13 +130,16 @@ class Job:
         if self._cancelled:
             return  # cancelled before anyone read it: no stream for a session the Space dropped
         refreshed = False
+        reuploaded = False
         quota_waited = 0.0
         try:
             while True:
                 async for refusal in self._wait_for_place():
                     yield refusal
+                produced = False
                 try:
                     async for event in self._stream_once():
+                        produced = produced or isinstance(event, (Partial, TextDelta))
                         yield event
                     return
                 except errors.ZeroGPUTokenExpiredError:
@@ -159,6 +155,18 @@ class Job:
                     log.info("ZeroGPU quota exceeded; waiting %.0f s as allowed", wait)
                     quota_waited += wait
                     await asyncio.sleep(wait)
+                except errors.AppError:  # after the subclasses handled above
+                    # A Space that restarted lost the files we uploaded: one re-upload,
+                    # one retry (the check costs a GET per file, on failures only).
+                    again = (
+                        None
+                        if reuploaded or produced
+                        else await self.client.reupload_lost(self.data)
+                    )
+                    if again is None:
+                        raise
+                    reuploaded = True
+                    self.data = again
                 self._ended_on_server = False
                 self._stream_requested = False
                 self.busy = await self._rejoin(self)
@@ -171,33 +179,51 @@ class Job:
             self._abandon()
 
     async def _wait_for_place(self) -> AsyncIterator[QueueFullWait]:
-        """While the Space turns the join away, wait and join again: backoff with jitter
-        (`SpaceClient.queue_backoff`), one `QueueFullWait` per refusal, until a place,
-        `max_queue_wait` or the deadline (then `QueueFullError`)."""
+        """While the Space turns the join away, wait and join again, until a place,
+        `max_queue_wait` or the deadline (then `QueueFullError`). One `QueueFullWait` per
+        wait. The client's refused jobs wait in its `WaitingLine`: the head asks again
+        after a backoff with jitter (`SpaceClient.queue_backoff`), the others wait their
+        turn without a request."""
+        if self.busy is None:
+            return
         client = self.client
         loop = asyncio.get_running_loop()
         since = loop.time()
-        attempt = 0
-        while self.busy is not None:
-            attempt += 1
-            waited = loop.time() - since
-            left = min(client.max_queue_wait - waited, self._remaining())
-            if left <= 0:
-                deadline_hit = self._remaining() < client.max_queue_wait - waited
-                raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
-            delay = min(left, client.queue_backoff(attempt, self.busy.retry_after))
-            log.info(
-                "the Space turned the join away (%s); retrying in %.1f s (attempt %d, %.0f s)",
-                self.busy.reason,
-                delay,
-                attempt,
-                waited,
-            )
-            yield QueueFullWait(self.busy.reason, attempt, waited, delay)
-            await asyncio.sleep(delay)
-            self.busy = await self._rejoin(self)
-        if attempt:
-            self._joined_at = since  # the wait for a place is time spent in line too
+        line = client._waiting_line
+        line.join(self)
+        attempt = asks = 0
+        try:
+            while self.busy is not None:
+                attempt += 1
+                waited = loop.time() - since
+                # A wait must leave time for the join after it.
+                left = min(client.max_queue_wait - waited, self._remaining() - MIN_JOIN_TIME)
+                if left <= 0:
+                    deadline_hit = (
+                        self._remaining() - MIN_JOIN_TIME < client.max_queue_wait - waited
+                    )
+                    raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
+                ahead = line.ahead_of(self)
+                if ahead:
+                    delay = min(left, client.queue_backoff(attempt, None))
+                    yield QueueFullWait(self.busy.reason, attempt, waited, delay, ahead)
+                    await line.wait_turn(delay)  # woken early when the line moves
+                    continue
+                asks += 1
+                delay = min(left, client.queue_backoff(asks, self.busy.retry_after))
+                log.info(
+                    "the Space turned the join away (%s); retrying in %.1f s (attempt %d, %.0f s)",
+                    self.busy.reason,
+                    delay,
+                    attempt,
+                    waited,
+                )
+                yield QueueFullWait(self.busy.reason, attempt, waited, delay)
+                await asyncio.sleep(delay)
+                self.busy = await self._rejoin(self)
+        finally:
+            line.leave(self)
+        self._joined_at = since  # the wait for a place is time spent in line too
 
     def _abandon(self) -> None:
         """Stop a job nobody will finish: close the stream, cancel on the server in the

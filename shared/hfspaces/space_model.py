@@ -12,9 +12,10 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .client import SpaceClient
+from . import deadline as deadlines
+from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .conversation import Conversation
-from .errors import InvalidInputError
+from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
 from .models import ModelSpec, get_model
@@ -53,6 +54,9 @@ class SpaceModel:
 
     >>> model = SpaceModel("phi-4-multimodal", endpoint="http://127.0.0.1:7860/...")
     >>> async for event in model.stream([Message.user("hi")]): ...
+
+    Identity, queue waiting and the deadline are `SpaceClient`'s (`hf_token`,
+    `send_hf_token`, `zerogpu_jwt`, `max_queue_wait`); `timeout` bounds each whole call.
     """
 
     def __init__(
@@ -61,10 +65,13 @@ class SpaceModel:
         *,
         endpoint: EndpointSetting = None,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        zerogpu_jwt: bool = False,
         hub_url: str | None = None,
         timeout: Timeouts | float | None = None,
         max_retries: int = 3,
         max_quota_wait: float = 0.0,
+        max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
         download_images: bool = True,
     ) -> None:
         self.spec = get_model(model)
@@ -73,11 +80,15 @@ class SpaceModel:
         self.adapter.download = download_images
         self._client_kwargs: dict[str, Any] = {
             "space_id": self.spec.space,
-            "hf_token": Secret.coerce(hf_token),
+            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
+            "hf_token": Secret.coerce(hf_token) or False,
+            "send_hf_token": send_hf_token,
+            "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
             "timeout": Timeouts.of(timeout),
             "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
+            "max_queue_wait": max_queue_wait,
         }
         SpaceClient(self.endpoint, **self._client_kwargs)  # validate the settings now
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
@@ -115,6 +126,7 @@ class SpaceModel:
     def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
         """Raise `InvalidInputError` for input the model cannot take. No network."""
         self.adapter.validate(conversation, params or GenerationParams())
+        check_limits(self.spec, conversation)
 
     async def stream(
         self, conversation: Conversation, params: GenerationParams | None = None
@@ -126,9 +138,18 @@ class SpaceModel:
         params = params or GenerationParams()
         self.validate(conversation, params)
         scanner = StopScanner(params.stop)
-        events = self.adapter.run(self.client, conversation, params)
+        client = self.client
+        total = client.transport.timeouts.total
+        # One deadline for the whole call: each step runs under it (never across a yield).
+        end = asyncio.get_running_loop().time() + total
+        events = self.adapter.run(client, conversation, params)
         try:
-            async for event in events:
+            while True:
+                try:
+                    async with deadlines.bounded(end, total, self.spec.space):
+                        event = await events.__anext__()
+                except StopAsyncIteration:
+                    break
                 if isinstance(event, TextDelta):
                     text = scanner.feed(event.text)
                     if text:
@@ -167,6 +188,28 @@ class SpaceModel:
         if result is None:  # pragma: no cover - stream always ends with one or raises
             raise InvalidInputError("no result")
         return result
+
+
+def check_limits(spec: ModelSpec, conversation: Conversation) -> None:
+    """The registry's input limits, checked before any request: nothing is dropped silently
+    (Janus' Space would answer about the newest image only)."""
+    images = sum(len(m.images) for m in conversation)
+    if images > spec.max_images:
+        fix = (
+            "send one image per call (ask about each image separately, or combine them into "
+            "one picture yourself)"
+            if spec.max_images == 1
+            else f"send at most {spec.max_images}, or split the question over several calls"
+        )
+        raise UnsupportedInputError(
+            f"{spec.id} takes at most {spec.max_images} image{'s' * (spec.max_images != 1)} "
+            f"per call, this conversation has {images}: {fix}"
+        )
+    if spec.last_from_user and conversation and conversation[-1].role != "user":
+        raise InvalidInputError(
+            f"{spec.id} answers the last user message: the conversation must end with one "
+            f"(it ends with a {conversation[-1].role} message)"
+        )
 
 
 def _close_with_loop(

@@ -13,6 +13,7 @@ from ..events import TextDelta
 from ..generation import Generation, GenerationParams
 from ..space_model import SpaceModel
 from .common import (
+    AnonymousOpt,
     DebugOpt,
     EndpointOpt,
     JsonOpt,
@@ -51,9 +52,13 @@ def prepare(
     timeout: float | None,
     conversation: list[Message],
     params: GenerationParams,
+    *,
+    anonymous: bool = False,
 ) -> SpaceModel:
     """Everything that can fail on bad input, before any request (exit code 2)."""
-    model = SpaceModel(model_name, endpoint=endpoint, timeout=timeout)
+    model = SpaceModel(
+        model_name, endpoint=endpoint, timeout=timeout, hf_token=False if anonymous else None
+    )
     if "text" not in model.spec.outputs:
         raise InvalidInputError(
             f"{model.spec.id} draws images and does not answer in text: use `hfspaces image`"
@@ -130,6 +135,7 @@ def chat(
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = None,
+    anonymous: AnonymousOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -140,7 +146,8 @@ def chat(
     def setup() -> tuple[SpaceModel, list[Message], GenerationParams]:
         conversation = build_conversation(question, image or [], audio or [], system)
         params = GenerationParams(seed=seed)
-        return prepare(model, endpoint, timeout, conversation, params), conversation, params
+        space_model = prepare(model, endpoint, timeout, conversation, params, anonymous=anonymous)
+        return space_model, conversation, params
 
     space_model, conversation, params = run_guarded(setup, debug=debug, as_json=as_json)
     display = make_display(quiet=quiet)
