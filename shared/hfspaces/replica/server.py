@@ -45,6 +45,7 @@ from .middleware import QuietCutFilter, ReplicaMiddleware
 from .phi4 import build_phi4
 from .runtime import ReplicaState
 from .samples import ASSETS
+from .shapes import SHAPE_BUILDERS
 
 log = logging.getLogger("hfspaces.replica")
 
@@ -58,7 +59,8 @@ RUNTIME_CONFIG_KEYS = frozenset({
 })
 
 Builder = Callable[[ReplicaState, int], gr.Blocks]
-BUILDERS: dict[str, Builder] = {JANUS_SPACE: build_janus, PHI4_SPACE: build_phi4}
+BUILDERS: dict[str, Builder] = {JANUS_SPACE: build_janus, PHI4_SPACE: build_phi4,
+                                **SHAPE_BUILDERS}
 
 
 @dataclass
