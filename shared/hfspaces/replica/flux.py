@@ -8,6 +8,7 @@ asked size; a randomised seed is derived from the prompt and sizes, so a run is 
 from __future__ import annotations
 
 import asyncio
+
 import anyio
 import gradio as gr
 from PIL import Image
