@@ -30,16 +30,20 @@ def _attachments(files: list[Any]) -> list[backends.Attachment]:
 
 def build_chat_space(state: ReplicaState, shift: int = 0) -> gr.Blocks:
     async def respond(
-        message: dict[str, Any] | str, history: list[Any], system_prompt: str,
-        temperature: float, request: gr.Request,
+        message: dict[str, Any] | str,
+        history: list[Any],
+        system_prompt: str,
+        temperature: float,
+        request: gr.Request,
     ) -> AsyncIterator[str]:
         async with tracked_job(state):
             await queue_wait(state)
             gpu_guard(state, CHAT_SPACE, "respond", request)
             text = message.get("text", "") if isinstance(message, dict) else str(message)
             files = message.get("files") or [] if isinstance(message, dict) else []
-            turn = 1 + sum(1 for m in history or [] if isinstance(m, dict)
-                           and m.get("role") == "assistant")
+            turn = 1 + sum(
+                1 for m in history or [] if isinstance(m, dict) and m.get("role") == "assistant"
+            )
             answer = await asyncio.to_thread(
                 backends.phi4_answer, text, _attachments(files), turn, state.config.answer_words
             )
@@ -58,8 +62,11 @@ def build_chat_space(state: ReplicaState, shift: int = 0) -> gr.Blocks:
         multimodal=True,
         title="Multimodal Chat",
         description="Chat about text, images and audio (replica: a deterministic describer).",
-        textbox=gr.MultimodalTextbox(file_count="multiple", file_types=["image", "audio"],
-                                     placeholder="Ask about an image or a clip"),
+        textbox=gr.MultimodalTextbox(
+            file_count="multiple",
+            file_types=["image", "audio"],
+            placeholder="Ask about an image or a clip",
+        ),
         additional_inputs=[
             gr.Textbox("You are a helpful assistant.", label="System prompt"),
             gr.Slider(minimum=0.0, maximum=2.0, value=0.7, step=0.1, label="Temperature"),

@@ -23,8 +23,13 @@ MAX_IMAGE_SIZE = 2048
 
 def build_flux(state: ReplicaState, shift: int = 0) -> gr.Blocks:
     async def infer(
-        prompt: str, seed: float, randomize_seed: bool, width: float, height: float,
-        num_inference_steps: float, request: gr.Request,
+        prompt: str,
+        seed: float,
+        randomize_seed: bool,
+        width: float,
+        height: float,
+        num_inference_steps: float,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's idiom
     ) -> tuple[Image.Image, int]:
         async with tracked_job(state):
@@ -45,23 +50,29 @@ def build_flux(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             return image, int(seed)
 
     with gr.Blocks(title="FLUX.1 [schnell]", analytics_enabled=False) as demo:
-        gr.Markdown("# FLUX.1 [schnell]\n12B param rectified flow transformer distilled "
-                    "for fast generation (replica: a deterministic drawing).")
+        gr.Markdown(
+            "# FLUX.1 [schnell]\n12B param rectified flow transformer distilled "
+            "for fast generation (replica: a deterministic drawing)."
+        )
         with gr.Row():
-            prompt = gr.Text(label="Prompt", show_label=False, max_lines=1,
-                             placeholder="Enter your prompt")
+            prompt = gr.Text(
+                label="Prompt", show_label=False, max_lines=1, placeholder="Enter your prompt"
+            )
             run_button = gr.Button("Run", scale=0)
         result = gr.Image(label="Result", show_label=False, format="png")
         with gr.Accordion("Advanced Settings", open=False):
             seed = gr.Slider(label="Seed", minimum=0, maximum=MAX_SEED, step=1, value=0)
             randomize_seed = gr.Checkbox(label="Randomize seed", value=True)
             with gr.Row():
-                width = gr.Slider(label="Width", minimum=256, maximum=MAX_IMAGE_SIZE, step=32,
-                                  value=1024)
-                height = gr.Slider(label="Height", minimum=256, maximum=MAX_IMAGE_SIZE, step=32,
-                                   value=1024)
-            num_inference_steps = gr.Slider(label="Number of inference steps", minimum=1,
-                                            maximum=50, step=1, value=4)
+                width = gr.Slider(
+                    label="Width", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024
+                )
+                height = gr.Slider(
+                    label="Height", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024
+                )
+            num_inference_steps = gr.Slider(
+                label="Number of inference steps", minimum=1, maximum=50, step=1, value=4
+            )
         gr.on(
             triggers=[run_button.click, prompt.submit],
             fn=infer,

@@ -32,8 +32,10 @@ def build_speech_to_text(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             gpu_guard(state, STT_SPACE, "transcribe", request)
             if inputs is None:
                 # What the real app raises when no audio is given.
-                raise app_error("No audio file submitted! Please upload or record an audio "
-                                "file before submitting your request.")
+                raise app_error(
+                    "No audio file submitted! Please upload or record an audio "
+                    "file before submitting your request."
+                )
             data = await anyio.to_thread.run_sync(Path(inputs).read_bytes)
             try:
                 return await anyio.to_thread.run_sync(transcript, data, task)
@@ -41,11 +43,14 @@ def build_speech_to_text(state: ReplicaState, shift: int = 0) -> gr.Blocks:
                 raise app_error(f"could not read the audio as WAV: {exc}") from None
 
     with gr.Blocks(title="Whisper Large V3", analytics_enabled=False) as demo:
-        gr.Markdown("# Whisper Large V3: Transcribe Audio\nTranscribe long-form microphone "
-                    "or audio inputs (replica: reads the replica TTS's tones).")
+        gr.Markdown(
+            "# Whisper Large V3: Transcribe Audio\nTranscribe long-form microphone "
+            "or audio inputs (replica: reads the replica TTS's tones)."
+        )
         audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio file")
-        task = gr.Radio(list(TASKS), label="Task", value="transcribe",
-                        info="Translate answers in English")
+        task = gr.Radio(
+            list(TASKS), label="Task", value="transcribe", info="Translate answers in English"
+        )
         button = gr.Button("Submit")
         text = gr.Textbox(label="Transcript")
         button.click(transcribe, [audio, task], text, api_name="transcribe")

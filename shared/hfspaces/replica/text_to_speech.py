@@ -17,7 +17,10 @@ from .runtime import ReplicaState, app_error, gpu_guard, queue_wait, tracked_job
 
 #: Voice → loudness of the tones (the clip's length does not depend on the voice).
 VOICES: dict[str, int] = {
-    "af_heart": 9000, "af_bella": 8000, "am_michael": 11000, "bf_emma": 7000,
+    "af_heart": 9000,
+    "af_bella": 8000,
+    "am_michael": 11000,
+    "bf_emma": 7000,
 }
 MAX_CHARS = 500
 
@@ -29,8 +32,9 @@ def phonemes(text: str) -> str:
 
 
 def build_text_to_speech(state: ReplicaState, shift: int = 0) -> gr.Blocks:
-    async def generate(text: str, voice: str, speed: float, request: gr.Request
-                       ) -> tuple[tuple[int, np.ndarray], str]:
+    async def generate(
+        text: str, voice: str, speed: float, request: gr.Request
+    ) -> tuple[tuple[int, np.ndarray], str]:
         async with tracked_job(state):
             await queue_wait(state)
             gpu_guard(state, TTS_SPACE, "generate", request)
@@ -44,12 +48,18 @@ def build_text_to_speech(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             return (tones.RATE, np.asarray(samples, dtype=np.int16)), phonemes(text)
 
     with gr.Blocks(title="Kokoro TTS", analytics_enabled=False) as demo:
-        gr.Markdown("# Kokoro TTS\nAn 82M-parameter TTS model (replica: tones that the "
-                    "replica's Whisper reads back).")
+        gr.Markdown(
+            "# Kokoro TTS\nAn 82M-parameter TTS model (replica: tones that the "
+            "replica's Whisper reads back)."
+        )
         text = gr.Textbox(label="Input Text", info=f"Up to ~{MAX_CHARS} characters")
         with gr.Row():
-            voice = gr.Dropdown(list(VOICES), value="af_heart", label="Voice",
-                                info="Quality and availability vary by language")
+            voice = gr.Dropdown(
+                list(VOICES),
+                value="af_heart",
+                label="Voice",
+                info="Quality and availability vary by language",
+            )
             speed = gr.Slider(minimum=0.5, maximum=2, value=1, step=0.1, label="Speed")
         button = gr.Button("Generate")
         audio = gr.Audio(label="Output Audio", interactive=False, format="wav")

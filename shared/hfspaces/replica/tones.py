@@ -96,8 +96,11 @@ def listen(wav_bytes: bytes) -> Hearing:
         hz = _pitch(samples, start, end, rate)
         index = round((hz - BASE_HZ) / STEP_HZ)
         length = (end - start) / rate
-        if 0 <= index < len(ALPHABET) and abs(hz - char_hz(ALPHABET[index])) < STEP_HZ / 3 \
-                and length < 0.25:
+        if (
+            0 <= index < len(ALPHABET)
+            and abs(hz - char_hz(ALPHABET[index])) < STEP_HZ / 3
+            and length < 0.25
+        ):
             text.append(ALPHABET[index])
         else:
             decoded = False
@@ -129,9 +132,7 @@ def _bursts(samples: array[int]) -> list[tuple[int, int]]:
 
 def _pitch(samples: array[int], start: int, end: int, rate: int) -> float:
     """Frequency from the sign changes between the first and the last one."""
-    crossings = [
-        i for i in range(start + 1, end) if (samples[i - 1] < 0) != (samples[i] < 0)
-    ]
+    crossings = [i for i in range(start + 1, end) if (samples[i - 1] < 0) != (samples[i] < 0)]
     if len(crossings) < 2:
         return 0.0
     span = (crossings[-1] - crossings[0]) / rate
