@@ -17,6 +17,9 @@ class Endpoint:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     trigger_id: int | None
+    #: Offered in the app's API (not `show_api=False` / `api_visibility` private or
+    #: undocumented, as gr.ChatInterface marks its UI helpers).
+    public: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ def parse_config(body: Any, space: str | None) -> SpaceConfig:
                 inputs=tuple(i for i in dep.get("inputs") or [] if isinstance(i, int)),
                 outputs=tuple(i for i in dep.get("outputs") or [] if isinstance(i, int)),
                 trigger_id=trigger if isinstance(trigger, int) else None,
+                public=dep.get("show_api") is not False
+                and dep.get("api_visibility", "public") == "public",
             )
         )
     components = {
