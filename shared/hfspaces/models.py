@@ -105,6 +105,7 @@ MODELS: dict[str, ModelSpec] = {
     )
 }
 
+
 def chat_space_spec(target: str, api_name: str | None = None) -> ModelSpec:
     """A chat model for any chat Space (`space=`): a Space id or URL, no registry entry.
     What it takes is known only from the Space's /config, read before the first job."""

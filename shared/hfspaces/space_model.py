@@ -43,9 +43,7 @@ def resolve_endpoint(spec: ModelSpec, endpoint: EndpointSetting) -> str:
     return spec.space
 
 
-def model_spec(
-    model: str | ModelSpec | None, space: str | None, api_name: str | None
-) -> ModelSpec:
+def model_spec(model: str | ModelSpec | None, space: str | None, api_name: str | None) -> ModelSpec:
     """A registry model, or the chat endpoint of any Space (`space=`): exactly one."""
     if space is not None:
         if model is not None:

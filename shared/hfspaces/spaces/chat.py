@@ -304,7 +304,8 @@ class ChatAdapter(Adapter):
         data = list(chat.defaults)
         system = "\n".join(m.text for m in conversation if m.role == "system" and m.text)
         if chat.system is not None:
-            data[chat.system] = system
+            if system:  # else the Space's own default system prompt stays
+                data[chat.system] = system
             conversation = [m for m in conversation if m.role != "system"]
         for param, index in chat.parameters.items():
             value = getattr(params, param)
