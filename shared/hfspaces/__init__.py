@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         RateLimitError,
         ServerError,
         SessionLostError,
+        SpaceChangedError,
         SpaceError,
         SpaceTimeoutError,
         UnknownModelError,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .job import Job
     from .media import Media
     from .models import MODELS, ModelSpec, get_model
+    from .schema import EndpointSchema, Parameter, SpaceSchema
     from .secret import Secret
     from .space_model import SpaceModel
     from .transport import Timeouts
@@ -55,6 +57,7 @@ _LAZY: dict[str, str] = {
     "ConnectError": "errors",
     "DownloadError": "errors",
     "EndpointNotFoundError": "errors",
+    "EndpointSchema": "schema",
     "Event": "events",
     "GPUQuotaExceededError": "errors",
     "GPUUnavailableError": "errors",
@@ -71,6 +74,7 @@ _LAZY: dict[str, str] = {
     "MediaError": "errors",
     "Message": "conversation",
     "ModelSpec": "models",
+    "Parameter": "schema",
     "Partial": "events",
     "Progress": "events",
     "ProtocolError": "errors",
@@ -80,9 +84,11 @@ _LAZY: dict[str, str] = {
     "Secret": "secret",
     "ServerError": "errors",
     "SessionLostError": "errors",
+    "SpaceChangedError": "errors",
     "SpaceClient": "client",
     "SpaceError": "errors",
     "SpaceModel": "space_model",
+    "SpaceSchema": "schema",
     "SpaceTimeoutError": "errors",
     "Started": "events",
     "TextDelta": "events",
@@ -108,6 +114,7 @@ __all__ = [
     "ConnectError",
     "DownloadError",
     "EndpointNotFoundError",
+    "EndpointSchema",
     "Event",
     "GPUQuotaExceededError",
     "GPUUnavailableError",
@@ -123,6 +130,7 @@ __all__ = [
     "MediaError",
     "Message",
     "ModelSpec",
+    "Parameter",
     "Partial",
     "Progress",
     "ProtocolError",
@@ -132,9 +140,11 @@ __all__ = [
     "Secret",
     "ServerError",
     "SessionLostError",
+    "SpaceChangedError",
     "SpaceClient",
     "SpaceError",
     "SpaceModel",
+    "SpaceSchema",
     "SpaceTimeoutError",
     "Started",
     "TextDelta",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from typing import Any
@@ -21,7 +22,9 @@ from .auth import ZeroGPUIdentity
 from .config import Endpoint, SpaceConfig, parse_config
 from .job import Job, TextOf
 from .media import Media
+from .schema import EndpointSchema, SpaceSchema, build_schema, endpoint_schema
 from .secret import Secret
+from .tasks import gather_all
 from .transport import Timeouts, Transport
 
 DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
@@ -79,6 +82,7 @@ class SpaceClient:
         self.max_download_bytes = max_download_bytes
         self.max_quota_wait = max_quota_wait
         self._config: SpaceConfig | None = None
+        self._schema: SpaceSchema | None = None
         self._config_lock: asyncio.Lock | None = None
         self._uploads: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -146,6 +150,29 @@ class SpaceClient:
                 raise _status_error(reply.status, "reading the app's config", self.space_id)
             self._config = parse_config(reply.json(), self.space_id)
             return self._config
+
+    async def schema(self, *, refresh: bool = False) -> SpaceSchema:
+        """Typed descriptions of every endpoint, from `/config` and, for the parameter
+        names, `/info` (a Space without it gets names from the labels)."""
+        config = await self.config(refresh=refresh)
+        if self._schema is not None and not refresh and self._config is config:
+            return self._schema
+        info: Any = None
+        with contextlib.suppress(errors.SpaceError):
+            reply = await self.transport.request(
+                "GET", f"{self.base_url}{config.api_prefix}/info", headers=self._space_headers()
+            )
+            info = reply.json() if reply.status == 200 else None
+        self._schema = build_schema(config, info if isinstance(info, dict) else None,
+                                    space=self.space_id)  # fmt: skip
+        return self._schema
+
+    async def endpoint_schema(
+        self, name: str | int, *, fallback: int | None = None
+    ) -> EndpointSchema:
+        """The typed description of one endpoint (resolved as `endpoint()` does)."""
+        found = await self.endpoint(name, fallback=fallback)
+        return (await self.schema()).endpoint(found.fn_index)
 
     async def endpoint(self, name: str | int, *, fallback: int | None = None) -> Endpoint:
         """Resolve an endpoint by api_name (with or without '/') or fn_index."""
@@ -313,6 +340,10 @@ class SpaceClient:
     ) -> Job:
         """Join the queue for `endpoint` (api_name or fn_index) and return the `Job`.
 
+        `data` is positional over the endpoint's inputs: missing trailing inputs and
+        `schema.DEFAULT` markers take the Space's declared defaults (an input without one
+        is an `InvalidInputError` naming it, before any request); `Media` and
+        `pathlib.Path` values are uploaded (once per content) and sent as files.
         Retries joins answered 429/502/503/504 or failing to connect. Raises typed errors.
         """
         loop = asyncio.get_running_loop()
@@ -322,10 +353,11 @@ class SpaceClient:
             if not isinstance(endpoint, (str, int))
             else await self.endpoint(endpoint, fallback=fallback_fn_index)
         )
+        payload = await self._inputs(resolved, data)
         job = Job(
             self,
             resolved,
-            list(data),
+            payload,
             session_hash=_session_hash(),
             event_id="",
             joined_at=loop.time(),
@@ -373,7 +405,7 @@ class SpaceClient:
         )
         config = await self.config()
         body = {
-            "data": list(data),
+            "data": await self._inputs(ep, data),
             "fn_index": ep.fn_index,
             "trigger_id": ep.trigger_id,
             "event_data": None,
@@ -395,6 +427,26 @@ class SpaceClient:
         if isinstance(answer, dict) and "error" in answer:
             raise protocol.error_from_output(answer, self.space_id)
         raise _status_error(reply.status, "calling the function", self.space_id)
+
+    async def _inputs(self, endpoint: Endpoint, data: Sequence[Any]) -> list[Any]:
+        """The payload to send: defaults filled, files uploaded (in parallel)."""
+        filled = endpoint_schema(await self.config(), endpoint, space=self.space_id).fill(data)
+        slots = [
+            (i, j, v)
+            for i, value in enumerate(filled)
+            for j, v in (enumerate(value) if isinstance(value, list) else [(None, value)])
+            if isinstance(v, (Media, os.PathLike))
+        ]
+        if not slots:
+            return filled
+        uploaded = await gather_all(self.upload(Media.of(v)) for _, _, v in slots)
+        filled = [list(v) if isinstance(v, list) else v for v in filled]  # caller's lists kept
+        for (i, j, _), file_data in zip(slots, uploaded, strict=True):
+            if j is None:
+                filled[i] = file_data
+            else:
+                filled[i][j] = file_data
+        return filled
 
     async def _join(self, job: Job, *, name: str | int | None) -> None:
         config = await self.config()

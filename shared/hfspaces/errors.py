@@ -136,6 +136,11 @@ class ProtocolError(SpaceError):
     """The Space sent something that does not follow the Gradio protocol."""
 
 
+class SpaceChangedError(ProtocolError):
+    """The Space's API no longer has the shape an adapter relies on; the message says
+    what changed (inputs, outputs, a new input without a default)."""
+
+
 class SpaceTimeoutError(SpaceError, TimeoutError):
     """A wait ran past its bound (connect, idle stream, or overall deadline)."""
 
