@@ -28,14 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..client import SpaceClient
-from ..config import Endpoint, SpaceConfig
+from ..config import SpaceConfig
 from ..conversation import AudioPart, Conversation, ImagePart, Message, TextPart
 from ..errors import EndpointNotFoundError, InvalidInputError, ProtocolError, UnsupportedInputError
 from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
 from ..media import Media
-from .base import Adapter, finished, gather_all
-from .janus_pro import _events, fold_question
+from ..schema import DEFAULT, EndpointSchema, Parameter, SpaceSchema
+from .base import Adapter, events, finished, gather_all
+from .janus_pro import fold_question
 from .phi4 import build_history, message_text
 
 MESSAGE_TYPES = ("textbox", "multimodaltextbox")
@@ -52,24 +53,25 @@ CHAT_PARAMETERS = frozenset(PARAMETER_LABELS)
 
 @dataclass(frozen=True)
 class ChatEndpoint:
-    """How to talk to one chat endpoint: which input takes what (positions in `inputs`)."""
+    """How to talk to one chat endpoint: which input takes what (positions in its inputs;
+    the others take the Space's declared defaults)."""
 
-    endpoint: Endpoint
+    schema: EndpointSchema
     #: The answer: a ChatInterface's JSON output, or a Chatbot's updated history.
     output: int
     output_kind: Literal["json", "chatbot"]
+    gradio6: bool
     message: int | None = None
     multimodal: bool = False
     history: int | None = None
     tuples: bool = False
     system: int | None = None
     files: dict[str, int] = field(default_factory=dict)
-    parameters: dict[str, int] = field(default_factory=dict)
-    #: The value each input gets unless the conversation fills it (declared defaults;
-    #: None for State, which the server keeps).
-    defaults: tuple[Any, ...] = ()
-    bounds: dict[int, tuple[float | None, float | None]] = field(default_factory=dict)
-    gradio6: bool = True
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.schema.label
 
     @property
     def takes(self) -> frozenset[str]:
@@ -78,62 +80,46 @@ class ChatEndpoint:
         return frozenset({"text", *({"image", "audio"} if files else self.files)})
 
 
-def _props(config: SpaceConfig, component: int) -> dict[str, Any]:
-    props = config.components.get(component, {}).get("props")
-    return props if isinstance(props, dict) else {}
-
-
-def _label(config: SpaceConfig, component: int) -> str:
-    label = _props(config, component).get("label")
-    return " ".join(label.lower().split()) if isinstance(label, str) else ""
-
-
-def read_chat_endpoint(config: SpaceConfig, endpoint: Endpoint) -> ChatEndpoint | None:
-    """The chat reading of `endpoint`, or None if it is not a chat endpoint."""
-    kinds = [config.component_type(c) or "" for c in endpoint.inputs]
-    out_kinds = [config.component_type(c) or "" for c in endpoint.outputs]
+def read_chat_endpoint(config: SpaceConfig, schema: EndpointSchema) -> ChatEndpoint | None:
+    """The chat reading of an endpoint, or None if it is not a chat endpoint."""
+    kinds = schema.input_types
+    out_kinds = [o.component for o in schema.outputs]
     history = next((i for i, k in enumerate(kinds) if k == "chatbot"), None)
+    output_kind: Literal["json", "chatbot"]
     if history is not None and "chatbot" in out_kinds:
         output, output_kind = out_kinds.index("chatbot"), "chatbot"
     elif history is None and "state" in kinds and out_kinds[:1] == ["json"]:
         output, output_kind = 0, "json"  # gr.ChatInterface's API endpoint
     else:
         return None
+    by_position = {p.position: p for p in schema.parameters}
+    labels = {i: " ".join((p.label or p.name).lower().split()) for i, p in by_position.items()}
     messages = [i for i, k in enumerate(kinds) if k in MESSAGE_TYPES]
-    system = next(
-        (i for i in messages if SYSTEM_LABEL.search(_label(config, endpoint.inputs[i]))), None
-    )
-    multimodal = [i for i in messages if kinds[i] == "multimodaltextbox"]
-    candidates: list[int] = multimodal or [i for i in messages if i != system]
+    system = next((i for i in messages if SYSTEM_LABEL.search(labels.get(i, ""))), None)
+    candidates = [i for i in messages if kinds[i] == "multimodaltextbox"] or [
+        i for i in messages if i != system
+    ]
     message = candidates[0] if candidates else None
     if output_kind == "json" and message != 0:
         return None  # ChatInterface's message is its first input
     files: dict[str, int] = {}
-    parameters: dict[str, int] = {}
-    bounds: dict[int, tuple[float | None, float | None]] = {}
-    defaults: list[Any] = []
-    for i, (component, kind) in enumerate(zip(endpoint.inputs, kinds, strict=True)):
-        props = _props(config, component)
-        defaults.append(None if kind == "state" else props.get("value"))
-        if kind in FILE_INPUTS:
-            files.setdefault(FILE_INPUTS[kind], i)
-        elif kind in ("slider", "number"):
-            label = _label(config, component)
-            name = next((n for n, p in PARAMETER_LABELS.items() if p.search(label)), None)
+    parameters: dict[str, Parameter] = {}
+    for i, p in by_position.items():
+        if p.file_kind in ("image", "audio") and not p.multiple:
+            files.setdefault(p.file_kind, i)
+        elif p.json_type in ("number", "integer"):
+            name = next((n for n, rx in PARAMETER_LABELS.items() if rx.search(labels[i])), None)
             if name is not None:
-                parameters.setdefault(name, i)
-                low, high = props.get("minimum"), props.get("maximum")
-                bounds[i] = (
-                    low if isinstance(low, (int, float)) else None,
-                    high if isinstance(high, (int, float)) else None,
-                )
-    tuples = (
-        history is not None and _props(config, endpoint.inputs[history]).get("type") == "tuples"
-    )
+                parameters.setdefault(name, p)
+    tuples = False
+    if history is not None:
+        props = config.components.get(schema.endpoint.inputs[history], {}).get("props")
+        tuples = isinstance(props, dict) and props.get("type") == "tuples"
     return ChatEndpoint(
-        endpoint=endpoint,
+        schema=schema,
         output=output,
-        output_kind=output_kind,  # type: ignore[arg-type]
+        output_kind=output_kind,
+        gradio6=config.major_version >= 6,
         message=message,
         multimodal=message is not None and kinds[message] == "multimodaltextbox",
         history=history,
@@ -141,36 +127,33 @@ def read_chat_endpoint(config: SpaceConfig, endpoint: Endpoint) -> ChatEndpoint 
         system=system,
         files=files,
         parameters=parameters,
-        defaults=tuple(defaults),
-        bounds=bounds,
-        gradio6=config.major_version >= 6,
     )
 
 
 def find_chat_endpoint(
-    config: SpaceConfig, api_name: str | None, space: str | None
+    config: SpaceConfig, schema: SpaceSchema, api_name: str | None, space: str | None
 ) -> ChatEndpoint:
     """The chat endpoint named `api_name`, or the first public one the app offers."""
     if api_name is not None:
-        endpoint = config.find(api_name)
-        if endpoint is None:
+        found = config.find(api_name)
+        if found is None:
             raise EndpointNotFoundError(
                 f"the app has no endpoint {api_name!r}; available api_names: "
                 f"{', '.join('/' + a for a in config.api_names) or '(none)'}",
                 space=space,
                 available=config.api_names,
             )
-        chat = read_chat_endpoint(config, endpoint)
+        chat = read_chat_endpoint(config, schema.endpoint(found.fn_index))
         if chat is None:
             raise EndpointNotFoundError(
-                f"/{endpoint.api_name} is not a chat endpoint (neither a gr.ChatInterface nor "
+                f"/{found.api_name} is not a chat endpoint (neither a gr.ChatInterface nor "
                 "a Chatbot in and out); use it as a tool (HFSpacesTool) instead",
                 space=space,
                 available=config.api_names,
             )
         return chat
-    for endpoint in config.endpoints:
-        if endpoint.public and endpoint.api_name:
+    for endpoint in schema.endpoints:
+        if endpoint.endpoint.visibility == "public" and endpoint.api_name:
             chat = read_chat_endpoint(config, endpoint)
             if chat is not None:
                 return chat
@@ -241,7 +224,7 @@ class ChatAdapter(Adapter):
         self, chat: ChatEndpoint, conversation: Conversation, params: GenerationParams
     ) -> None:
         """What needs the endpoint: files it can take, parameters it has, their bounds."""
-        name = f"{self.spec.space} /{chat.endpoint.api_name}"
+        name = f"{self.spec.space} {chat.name}"
         for message in conversation:
             for part in message.parts:
                 kind = (
@@ -259,18 +242,14 @@ class ChatAdapter(Adapter):
                     f"{name} has no {param} input (it exposes "
                     f"{', '.join(sorted(chat.parameters)) or 'no sampling parameters'})"
                 )
-            value = getattr(params, param)
-            low, high = chat.bounds.get(chat.parameters[param], (None, None))
-            if (low is not None and value < low) or (high is not None and value > high):
-                raise InvalidInputError(
-                    f"{param} must be between {low:g} and {high:g} for {name}, got {value!r}"
-                )
+            chat.parameters[param].check(getattr(params, param), name)
 
     async def run(
         self, client: SpaceClient, conversation: Conversation, params: GenerationParams
     ) -> AsyncIterator[Event | Generation]:
         config = await client.config()
-        chat = find_chat_endpoint(config, self.spec.api_name, client.space_id)
+        schema = await client.schema()
+        chat = find_chat_endpoint(config, schema, self.spec.api_name, client.space_id)
         self.check(chat, conversation, params)
         data = await self._inputs(client, chat, conversation, params)
         tuples = chat.tuples
@@ -281,13 +260,13 @@ class ChatAdapter(Adapter):
                 return answer_of(value)
             return history_answer(value, tuples=tuples)
 
-        job = await client.submit(chat.endpoint, data, text_of=text_of)
-        async for event in _events(job):
+        job = await client.submit(chat.schema.endpoint, data, text_of=text_of)
+        async for event in events(job):
             if isinstance(event, Completed):
                 text = text_of(event.outputs)
                 if text is None:
                     raise ProtocolError(
-                        f"/{chat.endpoint.api_name} answered without an assistant message",
+                        f"{chat.name} answered without an assistant message",
                         space=client.space_id,
                     )
                 yield finished(self.spec, client, event, text=text)
@@ -301,16 +280,16 @@ class ChatAdapter(Adapter):
         conversation: Conversation,
         params: GenerationParams,
     ) -> list[Any]:
-        data = list(chat.defaults)
+        data: list[Any] = [DEFAULT] * len(chat.schema.input_types)  # the client fills these
         system = "\n".join(m.text for m in conversation if m.role == "system" and m.text)
         if chat.system is not None:
             if system:  # else the Space's own default system prompt stays
                 data[chat.system] = system
             conversation = [m for m in conversation if m.role != "system"]
-        for param, index in chat.parameters.items():
+        for param, parameter in chat.parameters.items():
             value = getattr(params, param)
             if value is not None:
-                data[index] = value
+                data[parameter.position] = parameter.check(value, chat.name)
         media = [
             p.media for m in conversation for p in m.parts if isinstance(p, (ImagePart, AudioPart))
         ]
