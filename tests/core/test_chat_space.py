@@ -221,7 +221,7 @@ async def test_cancelling_the_task_cancels_the_job(
 async def test_a_space_without_a_chat_endpoint_says_so(replica: Any) -> None:
     model = SpaceModel(space=replica.url_for(FLUX_SPACE))
     try:
-        with pytest.raises(EndpointNotFoundError, match="no chat endpoint.*/infer"):
+        with pytest.raises(EndpointNotFoundError, match=r"no chat endpoint.*/infer"):
             await collect(model, [Message.user("hi")])
         named = SpaceModel(space=replica.url_for(FLUX_SPACE), api_name="infer")
         with pytest.raises(EndpointNotFoundError, match="/infer is not a chat endpoint"):
@@ -240,7 +240,7 @@ def test_space_and_model_are_exclusive() -> None:
         SpaceModel(space="  ")
 
 
-# -- Blocks chat: Chatbot + Textbox, history as an input --------------------------------------------
+# -- Blocks chat: Chatbot + Textbox, history as an input ----------------------------------
 
 
 async def test_blocks_chat_gets_history_as_chatbot_messages(blocks_chat_url: str) -> None:
@@ -275,7 +275,7 @@ async def test_blocks_chat_keeps_its_system_default_and_refuses_files(
         await model.aclose()
 
 
-# -- ChatInterface with additional inputs (the Hub's chat template) -----------------------------------
+# -- ChatInterface with additional inputs (the Hub's chat template) -----------------------
 
 
 async def test_template_chat_fills_inputs_by_label(template_chat_url: str) -> None:
@@ -295,7 +295,7 @@ async def test_template_chat_fills_inputs_by_label(template_chat_url: str) -> No
             "sys=Talk like a pirate max=512 t=1.2 p=0.5 turns=0 "
             "msg=Conversation so far:\nUser: hi\nAssistant: arr\n\nQuestion: where?"
         )
-        with pytest.raises(InvalidInputError, match="top_p must be between 0.1 and 1"):
+        with pytest.raises(InvalidInputError, match=r"top_p must be between 0\.1 and 1"):
             await collect(model, [Message.user("x")], GenerationParams(top_p=0.01))
         with pytest.raises(UnsupportedInputError, match="does not take audio"):
             await collect(model, [Message.user("x", Media.of(make_wav()))])
