@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import gradio as gr
+import pytest
 
 GRADIO6 = int(gr.__version__.split(".")[0]) >= 6
 MAX_SEED = 2**31 - 1
@@ -46,6 +47,7 @@ def build_image_app() -> gr.Blocks:
             seed = 7  # deterministic "random" for tests
         for i in range(int(num_inference_steps)):
             progress((i, int(num_inference_steps)), desc="denoising")
+            time.sleep(0.12)  # gradio sends progress at most every 0.1 s
         digest = hashlib.sha256(f"{prompt}|{int(seed)}|{style}".encode()).digest()
         image = Image.new("RGB", (int(width) // 8, int(height) // 8), tuple(digest[:3]))
         return image, int(seed)
@@ -123,3 +125,17 @@ def serve(demo: gr.Blocks) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def image_app_url() -> Iterator[str]:
+    """The FLUX-style app, served for the whole test session."""
+    with serve(build_image_app()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stt_app_url() -> Iterator[str]:
+    """The speech-to-text app, served for the whole test session."""
+    with serve(build_stt_app()) as url:
+        yield url
