@@ -16,7 +16,7 @@ import gradio as gr
 
 from . import backends
 from .config import CHAT_SPACE
-from .runtime import ReplicaState, gpu_guard, queue_wait, tracked_job
+from .runtime import ReplicaState, gpu_call
 
 
 def _attachments(files: list[Any]) -> list[backends.Attachment]:
@@ -36,9 +36,7 @@ def build_chat_space(state: ReplicaState, shift: int = 0) -> gr.Blocks:
         temperature: float,
         request: gr.Request,
     ) -> AsyncIterator[str]:
-        async with tracked_job(state):
-            await queue_wait(state)
-            gpu_guard(state, CHAT_SPACE, "respond", request)
+        async with gpu_call(state, CHAT_SPACE, "respond", request):
             text = message.get("text", "") if isinstance(message, dict) else str(message)
             files = message.get("files") or [] if isinstance(message, dict) else []
             turn = 1 + sum(

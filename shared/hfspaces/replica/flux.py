@@ -15,7 +15,7 @@ from PIL import Image
 
 from . import backends
 from .config import FLUX_SPACE
-from .runtime import ReplicaState, gpu_guard, queue_wait, tracked_job
+from .runtime import ReplicaState, gpu_call
 
 MAX_SEED = 2**31 - 1
 MAX_IMAGE_SIZE = 2048
@@ -32,9 +32,7 @@ def build_flux(state: ReplicaState, shift: int = 0) -> gr.Blocks:
         request: gr.Request,
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's idiom
     ) -> tuple[Image.Image, int]:
-        async with tracked_job(state):
-            await queue_wait(state)
-            gpu_guard(state, FLUX_SPACE, "infer", request)
+        async with gpu_call(state, FLUX_SPACE, "infer", request):
             if randomize_seed:
                 seed = backends._rng(prompt, width, height).randrange(MAX_SEED)
             steps = max(1, int(num_inference_steps))

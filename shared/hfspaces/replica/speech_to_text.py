@@ -15,7 +15,7 @@ import gradio as gr
 
 from . import tones
 from .config import STT_SPACE
-from .runtime import ReplicaState, app_error, gpu_guard, queue_wait, tracked_job
+from .runtime import ReplicaState, app_error, gpu_call
 
 TASKS = ("transcribe", "translate")
 
@@ -27,9 +27,7 @@ def transcript(wav: bytes, task: str) -> str:
 
 def build_speech_to_text(state: ReplicaState, shift: int = 0) -> gr.Blocks:
     async def transcribe(inputs: str | None, task: str, request: gr.Request) -> str:
-        async with tracked_job(state):
-            await queue_wait(state)
-            gpu_guard(state, STT_SPACE, "transcribe", request)
+        async with gpu_call(state, STT_SPACE, "transcribe", request):
             if inputs is None:
                 # What the real app raises when no audio is given.
                 raise app_error(

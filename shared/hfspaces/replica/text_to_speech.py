@@ -13,7 +13,7 @@ import numpy as np
 
 from . import tones
 from .config import TTS_SPACE
-from .runtime import ReplicaState, app_error, gpu_guard, queue_wait, tracked_job
+from .runtime import ReplicaState, app_error, gpu_call
 
 #: Voice → loudness of the tones (the clip's length does not depend on the voice).
 VOICES: dict[str, int] = {
@@ -35,9 +35,7 @@ def build_text_to_speech(state: ReplicaState, shift: int = 0) -> gr.Blocks:
     async def generate(
         text: str, voice: str, speed: float, request: gr.Request
     ) -> tuple[tuple[int, np.ndarray], str]:
-        async with tracked_job(state):
-            await queue_wait(state)
-            gpu_guard(state, TTS_SPACE, "generate", request)
+        async with gpu_call(state, TTS_SPACE, "generate", request):
             text = (text or "").strip()[:MAX_CHARS]
             if not phonemes(text):
                 raise app_error("Nothing to say: enter some text (letters or digits).")
