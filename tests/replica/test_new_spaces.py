@@ -17,7 +17,7 @@ from hfspaces.replica.config import CHAT_SPACE, FLUX_SPACE, STT_SPACE, TTS_SPACE
 from hfspaces.replica.tones import listen, synthesize
 from media_samples import make_png, make_wav
 from PIL import Image
-from replica_wire import new_session, read_events, run_job, upload
+from replica_wire import join, new_session, read_events, run_job, upload
 
 
 def _client(rep: Any, space: str) -> Any:
@@ -236,3 +236,31 @@ def test_tones_codec_round_trip_is_exact() -> None:
         assert heard.decoded and heard.text == "spaces, as tools! 2026"
         with wave.open(io.BytesIO(clip)) as w:
             assert w.getframerate() == 16_000
+
+
+async def test_shapes_run_in_zerogpu_mode_one_slot(rep: Any, http: aiohttp.ClientSession) -> None:
+    base = rep.url_for(CHAT_SPACE)
+    rep.configure(token_delay=0.05)
+    fn = await _fn_index(http, base, "respond")
+    data = [{"text": "a long reply", "files": []}, None, "", 0.5]
+    sessions = [new_session(), new_session()]
+    # One running, then one in the single waiting slot.
+    assert (await join(http, base, fn, data, sessions[0])).status == 200
+    for _ in range(250):
+        if rep.stats()["running"]:
+            break
+        await asyncio.sleep(0.02)
+    assert (await join(http, base, fn, data, sessions[1])).status == 200
+    third = await join(http, base, fn, data, new_session())
+    assert third.status == 503
+    assert await third.json() == {"detail": "Queue is full. Max size is 1 and size is 1."}
+    for session in sessions:
+        async with http.get(
+            f"{base}/gradio_api/queue/data", params={"session_hash": session}
+        ) as stream:
+            async for msg in read_events(stream):
+                if msg["msg"] == "process_completed":
+                    assert msg["success"]
+                    break
+    calls = [c["fn"] for c in rep.stats()["calls"] if c["space"] == CHAT_SPACE]
+    assert calls == ["respond", "respond"]  # both through the ZeroGPU runtime
