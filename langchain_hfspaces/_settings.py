@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from hfspaces import SpaceModel, get_model
+from hfspaces import ModelSpec, SpaceModel, get_model
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
@@ -42,7 +42,7 @@ class SpaceSettings(BaseModel):
     _space_models: dict[str, SpaceModel] = PrivateAttr(default_factory=dict)
     _space_models_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
-    def _space_model(self, model: str) -> SpaceModel:
+    def _space_model(self, model: str | ModelSpec) -> SpaceModel:
         """The `SpaceModel` for `model`, created on first use (it keeps one HTTP session
         per event loop, so calls reuse connections)."""
         spec = get_model(model)

@@ -20,6 +20,8 @@ from hfspaces import (
 )
 from hfspaces import get_model as _get_model
 from hfspaces.conversation import Conversation
+from hfspaces.models import ModelSpec
+from hfspaces.space_model import model_spec
 from hfspaces.sync import iterate_sync
 from langchain_core.callbacks import (
     AsyncCallbackManager,
@@ -33,7 +35,7 @@ from langchain_core.language_models.chat_models import agenerate_from_stream, ge
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableConfig, ensure_config
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ._convert import PROVIDER, ChunkStream, convert_messages
 from ._settings import SpaceSettings
@@ -84,6 +86,13 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     model: str = Field(default=DEFAULT_MODEL, alias="model_name")
     """Registry id or alias: `phi-4-multimodal`, `janus-pro-7b`, `janus-pro-7b-image`."""
 
+    space: str | None = None
+    """Any chat Space instead of a registry model: a Space id or URL whose chat endpoint
+    (a `gr.ChatInterface`, or a Chatbot in and out) is found in its /config. See
+    `hfspaces.spaces.chat` for how history, files and sampling inputs are sent."""
+    api_name: str | None = None
+    """The chat endpoint of `space`, when the Space has several."""
+
     temperature: float | None = None
     """Sampling temperature, for Spaces that expose one (Janus). None: not sent."""
     top_p: float | None = None
@@ -108,6 +117,18 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         _get_model(value)  # UnknownModelError (a ValueError) lists the known models
         return value
 
+    @model_validator(mode="after")
+    def _space_or_model(self) -> ChatHFSpaces:
+        self._spec()  # both, or api_name alone: InvalidInputError (a ValueError) now
+        return self
+
+    def _spec(self, model: str | None = None) -> ModelSpec:
+        """The registry model, or the chat endpoint of `space` (the core decides)."""
+        given = model or (
+            self.model if not self.space or "model" in self.model_fields_set else None
+        )
+        return model_spec(given, self.space, self.api_name)
+
     @property
     def _llm_type(self) -> str:
         return "hfspaces-chat"
@@ -118,7 +139,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        spec = _get_model(self.model)
+        spec = self._spec()
         params: dict[str, Any] = {"model": spec.id, "space": spec.space}
         if isinstance(self.endpoint, str):
             params["endpoint"] = self.endpoint
@@ -146,7 +167,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        spec = _get_model(self.model)
+        spec = self._spec()
         return ModelProfile(
             name=spec.id,
             open_weights=True,
@@ -181,7 +202,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
                 f"ChatHFSpaces does not take {', '.join(sorted(unknown))}; "
                 f"call options are {', '.join(sorted(_CALL_KWARGS))} and stop"
             )
-        space_model = self._space_model(kwargs.get("model") or self.model)
+        space_model = self._space_model(self._spec(kwargs.get("model")))
         if kwargs.get("max_tokens", self.max_tokens) is not None:
             raise UnsupportedInputError(
                 f"{space_model.spec.id} does not take max_tokens: its Space has no output "

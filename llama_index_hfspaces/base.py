@@ -18,7 +18,8 @@ from collections.abc import (
 )
 from typing import Any, NamedTuple
 
-from hfspaces import GenerationParams, Message, SpaceModel, get_model
+from hfspaces import GenerationParams, Message, ModelSpec, SpaceModel
+from hfspaces.space_model import model_spec
 from hfspaces.sync import iterate_sync
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -89,6 +90,14 @@ class HFSpacesLLM(LLM):
         description="Registry model id or alias: phi-4-multimodal, janus-pro-7b, "
         "janus-pro-7b-image.",
     )
+    space: str | None = Field(
+        default=None,
+        description="Any chat Space instead of a registry model: a Space id or URL whose chat "
+        "endpoint (gr.ChatInterface, or a Chatbot in and out) is found in its /config.",
+    )
+    api_name: str | None = Field(
+        default=None, description="The chat endpoint of `space`, when it has several."
+    )
     endpoint: str | dict[str, str] | None = Field(
         default=None,
         description="Space URL or id, or a mapping Space id/model id → URL. Default: the "
@@ -123,9 +132,14 @@ class HFSpacesLLM(LLM):
     _built: _Built = PrivateAttr(default_factory=lambda: _Built())
 
     def __init__(self, **data: Any) -> None:
-        # Fail on an unknown model name now, with the registry's message (no network).
-        data["model"] = get_model(data.get("model") or DEFAULT_MODEL).id
+        # Fail on an unknown model name (or model and space both) now, with the core's
+        # message (no network).
+        model = data.get("model") or (None if data.get("space") else DEFAULT_MODEL)
+        data["model"] = model_spec(model, data.get("space"), data.get("api_name")).id
         super().__init__(**data)
+
+    def _spec(self) -> ModelSpec:
+        return model_spec(None if self.space else self.model, self.space, self.api_name)
 
     @classmethod
     def class_name(cls) -> str:
@@ -133,7 +147,7 @@ class HFSpacesLLM(LLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        spec = get_model(self.model)
+        spec = self._spec()
         return LLMMetadata(
             context_window=spec.context_window,
             num_output=spec.max_output_tokens,
@@ -149,6 +163,8 @@ class HFSpacesLLM(LLM):
         """The `hfspaces.SpaceModel` for the current settings (built on first use)."""
         key = (
             self.model,
+            self.space,
+            self.api_name,
             repr(self.endpoint),
             self.hf_token.get_secret_value() if self.hf_token else None,
             self.hub_url,
@@ -158,7 +174,7 @@ class HFSpacesLLM(LLM):
         # No lock: building a SpaceModel does no I/O, so a rare double build is harmless.
         if self._built.model is None or self._built.key != key:
             model = SpaceModel(
-                self.model,
+                self._spec(),
                 endpoint=self.endpoint,
                 hf_token=self.hf_token,
                 hub_url=self.hub_url,

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
         ConnectError,
         DownloadError,
         EndpointNotFoundError,
+        GPUCreditsPendingError,
+        GPUDurationError,
         GPUQuotaExceededError,
         GPUUnavailableError,
         GPUWorkerError,
@@ -35,7 +37,17 @@ if TYPE_CHECKING:
         UploadError,
         ZeroGPUTokenExpiredError,
     )
-    from .events import Completed, Event, Log, Partial, Progress, Queued, Started, TextDelta
+    from .events import (
+        Completed,
+        Event,
+        Log,
+        Partial,
+        Progress,
+        Queued,
+        QueueFullWait,
+        Started,
+        TextDelta,
+    )
     from .generation import GeneratedImage, Generation, GenerationParams
     from .job import Job
     from .media import Media
@@ -59,6 +71,8 @@ _LAZY: dict[str, str] = {
     "EndpointNotFoundError": "errors",
     "EndpointSchema": "schema",
     "Event": "events",
+    "GPUCreditsPendingError": "errors",
+    "GPUDurationError": "errors",
     "GPUQuotaExceededError": "errors",
     "GPUUnavailableError": "errors",
     "GPUWorkerError": "errors",
@@ -80,6 +94,7 @@ _LAZY: dict[str, str] = {
     "ProtocolError": "errors",
     "QueueFullError": "errors",
     "Queued": "events",
+    "QueueFullWait": "events",
     "RateLimitError": "errors",
     "Secret": "secret",
     "ServerError": "errors",
@@ -116,6 +131,8 @@ __all__ = [
     "EndpointNotFoundError",
     "EndpointSchema",
     "Event",
+    "GPUCreditsPendingError",
+    "GPUDurationError",
     "GPUQuotaExceededError",
     "GPUUnavailableError",
     "GPUWorkerError",
@@ -135,6 +152,7 @@ __all__ = [
     "Progress",
     "ProtocolError",
     "QueueFullError",
+    "QueueFullWait",
     "Queued",
     "RateLimitError",
     "Secret",

@@ -47,7 +47,8 @@ class ConnectError(SpaceError):
 
 
 class QueueFullError(SpaceError):
-    """The Space's queue is full (HTTP 503 on join); retries ran out."""
+    """The Space's queue stayed full (HTTP 503 on join) until `max_queue_wait` or the
+    call's deadline."""
 
     retryable = True
 
@@ -112,6 +113,18 @@ class GPUQuotaExceededError(AppError):
 
 class GPUUnavailableError(AppError):
     """No ZeroGPU worker was free in time, or the Space hit its GPU limit."""
+
+    retryable = True
+
+
+class GPUDurationError(AppError):
+    """The Space asks for more GPU seconds per call than this caller may request
+    (ZeroGPU "illegal duration"); retrying as the same caller cannot help."""
+
+
+class GPUCreditsPendingError(AppError):
+    """Too many of this caller's ZeroGPU tasks run at once ("pending credits"): retry
+    once some have finished."""
 
     retryable = True
 
