@@ -140,15 +140,18 @@ class HFSpacesTool(BaseTool):
 
 
 def content_blocks(result: ToolResult) -> list[dict[str, Any]]:
-    """The text, then a standard image/audio block per returned image/audio file."""
+    """The text, then a standard block per returned image (`image`) or audio file
+    (`file` with an audio MIME type: langchain-core keeps only text, image, file, json...
+    blocks in a tool message, not `audio`)."""
     blocks: list[dict[str, Any]] = [{"type": "text", "text": result.text}]
     for f in result.files:
         if f.kind in ("image", "audio") and f.data is not None:
+            fallback = "image/png" if f.kind == "image" else "audio/wav"
             blocks.append(
                 {
-                    "type": f.kind,
+                    "type": "image" if f.kind == "image" else "file",
                     "base64": base64.b64encode(f.data).decode("ascii"),
-                    "mime_type": f.mime_type or ("image/png" if f.kind == "image" else "audio/wav"),
+                    "mime_type": f.mime_type or fallback,
                 }
             )
     return blocks

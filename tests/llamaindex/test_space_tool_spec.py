@@ -132,3 +132,27 @@ async def test_function_agent_uses_speech_and_image_tools(
     assert "hello world (transcribed 1.00 s of english speech)" in transcript.content
     assert any(isinstance(b, ImageBlock) for b in image.blocks)
     assert "Done: transcribed and drew it." in str(answer)
+
+
+async def test_function_agent_on_the_replica_spaces(replica: Any) -> None:
+    """The same round trip on chat13's replica STT and FLUX Spaces (by Space id)."""
+    from hfspaces.replica.config import FLUX_SPACE, STT_SPACE
+
+    tools = [
+        *await HFSpacesToolSpec.from_space(STT_SPACE).to_tool_list_async(),
+        *await HFSpacesToolSpec.from_space(FLUX_SPACE).to_tool_list_async(),
+    ]
+    audio = "data:audio/wav;base64," + base64.b64encode(WAV).decode()
+    script = ScriptedCalls(
+        [("transcribe", {"inputs": audio}), ("infer", {"prompt": "a harbour at dawn"})],
+        "Here you go.",
+    )
+    agent = FunctionAgent(
+        tools=tools, llm=MockFunctionCallingLLM(response_generator=script, is_chat_model=True)
+    )
+    handler = agent.run("Transcribe this, then draw a harbour")
+    results = [ev async for ev in handler.stream_events() if isinstance(ev, ToolCallResult)]
+    await handler
+    transcript, image = (r.tool_output for r in results)
+    assert not transcript.is_error and "Transcript:" in transcript.content
+    assert not image.is_error and any(isinstance(b, ImageBlock) for b in image.blocks)
