@@ -16,7 +16,14 @@ from typing import Any, Literal
 
 from hfspaces import InvalidInputError, SpaceError
 from hfspaces.schema import identifier
-from hfspaces.space_tool import SpaceConnection, SpaceTool, StatusEvent, ToolResult, agent_message
+from hfspaces.space_tool import (
+    SpaceConnection,
+    SpaceTool,
+    StatusEvent,
+    ToolResult,
+    agent_message,
+    split_options,
+)
 from hfspaces.sync import run_sync
 from hfspaces.tool_args import args_model
 from langchain_core.callbacks import (
@@ -29,17 +36,6 @@ from langchain_core.tools import BaseTool, BaseToolkit, ToolException
 from pydantic import ConfigDict, Field, ValidationError
 
 from ._events import custom_event
-
-#: Options of `SpaceConnection` (how to reach the Space); the rest go to each tool.
-CONNECTION_OPTIONS = ("hf_token", "hub_url", "timeout", "max_retries", "max_quota_wait")
-
-
-def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    unknown = set(options) - {*CONNECTION_OPTIONS, "output_dir", "input_dir"}
-    if unknown:
-        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    connection = {k: v for k, v in options.items() if k in CONNECTION_OPTIONS}
-    return connection, {k: v for k, v in options.items() if k not in CONNECTION_OPTIONS}
 
 
 class HFSpacesTool(BaseTool):
