@@ -214,3 +214,15 @@ async def test_replica_spaces_text_to_speech_to_text(replica: Any) -> None:
     assert answer.status == "success" and "Response:" in answer.content[0]["text"]
     for tool in tools:
         await tool.aclose()  # type: ignore[attr-defined]
+
+
+async def test_quota_error_tells_the_agent_when_to_come_back(fresh_replica: Any) -> None:
+    from hfspaces.replica.config import FLUX_SPACE
+
+    fresh_replica.configure(quota_error=True)
+    tool = await HFSpacesTool.afrom_space(FLUX_SPACE)
+    message = await tool.ainvoke(call(tool, prompt="a cat"))
+    await tool.aclose()
+    assert message.status == "error"
+    assert "ran out of free GPU quota" in message.content
+    assert "called again in" in message.content and "retry" not in message.content.lower()
