@@ -16,7 +16,7 @@ from llamaindex_helpers import image, requests_made, user, wait_until
 from media_samples import make_png, make_wav
 from space_apps import serve
 
-from llama_index_hfspaces import HFSpacesLLM
+from llama_index_hfspaces import HFSpacesInputError, HFSpacesLLM
 
 
 @pytest.fixture
@@ -60,9 +60,12 @@ async def test_files_history_and_system_go_in(space_llm: HFSpacesLLM, fresh_repl
 async def test_invalid_input_fails_before_any_job(
     space_llm: HFSpacesLLM, fresh_replica: Any
 ) -> None:
-    with pytest.raises(UnsupportedInputError, match="guidance"):
+    # HFSpacesInputError (not a ValueError, so query engines cannot swallow it) wraps the
+    # core's InvalidInputError.
+    with pytest.raises(HFSpacesInputError, match="guidance") as info:
         await space_llm.achat([user("hi")], guidance=2.0)
-    with pytest.raises(InvalidInputError, match="temperature must be between 0 and 2"):
+    assert isinstance(info.value.error, UnsupportedInputError)
+    with pytest.raises(HFSpacesInputError, match="temperature must be between 0 and 2"):
         await space_llm.achat([user("x", image(make_png()))], temperature=5.0)
     assert requests_made(fresh_replica) == (0, 0, 0)
 
@@ -112,5 +115,5 @@ def test_template_chat_inputs_filled_by_label(template_chat_url: str) -> None:
         "sys=Pirate max=512 t=0.7 p=0.5 turns=0 "
         "msg=Conversation so far:\nUser: hi\nAssistant: arr\n\nQuestion: where?"
     )
-    with pytest.raises(UnsupportedInputError, match="does not take image"):
+    with pytest.raises(HFSpacesInputError, match="does not take image"):
         llm.chat([user("x", image(make_png()))])

@@ -207,18 +207,22 @@ class ChatAdapter(Adapter):
             raise InvalidInputError("the conversation is empty: send at least one message")
         if conversation[-1].role != "user":
             raise InvalidInputError("the last message must be from the user")
-        unsupported = params.set_fields() - CHAT_PARAMETERS
-        if unsupported:
-            raise UnsupportedInputError(
-                f"a chat Space takes no {', '.join(sorted(unsupported))} (only "
-                f"{', '.join(sorted(CHAT_PARAMETERS))}, where the Space has such an input)"
-            )
+        self.validate_params(params)
         for message in conversation:
             for part in message.parts:
                 if isinstance(part, ImagePart):
                     part.media.require("image")
                 elif isinstance(part, AudioPart):
                     part.media.require("audio")
+
+    def validate_params(self, params: GenerationParams) -> None:
+        """Known parameter names only: their bounds are the Space's, checked in `check`."""
+        unsupported = params.set_fields() - CHAT_PARAMETERS
+        if unsupported:
+            raise UnsupportedInputError(
+                f"a chat Space takes no {', '.join(sorted(unsupported))} (only "
+                f"{', '.join(sorted(CHAT_PARAMETERS))}, where the Space has such an input)"
+            )
 
     def check(
         self, chat: ChatEndpoint, conversation: Conversation, params: GenerationParams
