@@ -42,6 +42,10 @@ StatusEvent = Queued | Started | Progress | Log
 OnEvent = Callable[[StatusEvent], Awaitable[None] | None]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]+={0,2}$")
+#: Options of `SpaceConnection` (how to reach the Space) and of each `SpaceTool`.
+CONNECTION_OPTIONS = ("hf_token", "hub_url", "timeout", "max_retries", "max_quota_wait")
+TOOL_OPTIONS = ("output_dir", "input_dir")
+
 #: Longest text of one JSON output shown to the model.
 MAX_JSON_CHARS = 4000
 
@@ -90,6 +94,15 @@ class ToolResult:
             "queue_wait": self.queue_wait,
             "duration": self.duration,
         }
+
+
+def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`**options` of the framework tools → (connection options, tool options)."""
+    unknown = set(options) - {*CONNECTION_OPTIONS, *TOOL_OPTIONS}
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    connection = {k: v for k, v in options.items() if k in CONNECTION_OPTIONS}
+    return connection, {k: v for k, v in options.items() if k in TOOL_OPTIONS}
 
 
 class SpaceConnection:

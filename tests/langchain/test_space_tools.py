@@ -193,3 +193,36 @@ async def test_agent_uses_speech_and_image_tools(
     assert "hello world (transcribed 1.00 s of english speech)" in transcript.content[0]["text"]
     assert image.content[1]["type"] == "image" and base64.b64decode(image.content[1]["base64"])
     assert result["messages"][-1].content == "Done: transcribed and drew it."
+
+
+async def test_replica_spaces_text_to_speech_to_text(replica: Any) -> None:
+    """chat13's replica Spaces by id (HFSPACES_ENDPOINTS maps them): the TTS tool's audio
+    block goes straight into the STT tool."""
+    from hfspaces.replica.config import CHAT_SPACE, FLUX_SPACE, STT_SPACE, TTS_SPACE
+
+    tools = await HFSpacesToolkit([TTS_SPACE, STT_SPACE, FLUX_SPACE, CHAT_SPACE]).aget_tools()
+    by_name = {t.name: t for t in tools}
+    assert set(by_name) == {"generate", "transcribe", "infer", "respond"}
+    speech = await by_name["generate"].ainvoke(call(by_name["generate"], text="good morning"))
+    audio = speech.content[1]
+    assert audio["type"] == "file" and audio["mime_type"] == "audio/wav"
+    heard = await by_name["transcribe"].ainvoke(call(by_name["transcribe"], inputs=audio))
+    assert "good morning" in heard.content[0]["text"]
+    picture = await by_name["infer"].ainvoke(call(by_name["infer"], prompt="a cat"))
+    assert picture.content[1]["type"] == "image"
+    answer = await by_name["respond"].ainvoke(call(by_name["respond"], message="hello"))
+    assert answer.status == "success" and "Response:" in answer.content[0]["text"]
+    for tool in tools:
+        await tool.aclose()  # type: ignore[attr-defined]
+
+
+async def test_quota_error_tells_the_agent_when_to_come_back(fresh_replica: Any) -> None:
+    from hfspaces.replica.config import FLUX_SPACE
+
+    fresh_replica.configure(quota_error=True)
+    tool = await HFSpacesTool.afrom_space(FLUX_SPACE)
+    message = await tool.ainvoke(call(tool, prompt="a cat"))
+    await tool.aclose()
+    assert message.status == "error"
+    assert "ran out of free GPU quota" in message.content
+    assert "called again in" in message.content and "retry" not in message.content.lower()
