@@ -3,13 +3,10 @@
 
     python examples/llamaindex_receipt.py [--model janus-pro-7b|phi-4-multimodal]
 
-Structured output over Spaces is prompt-based (the Spaces have no JSON mode): the schema
-goes into the prompt, the answer is parsed and validated, a bad answer is asked about once
-more, and then `hfspaces.structured.StructuredOutputError` carries the raw text.
-
-Uses the Spaces named in `HFSPACES_ENDPOINTS` when set; otherwise it starts the embedded
-replica, whose stand-in models answer with a valid instance derived from what they compute
-about the image (size, colours) — they do not read the text on it.
+Prompt-based, like `langchain_receipt.py` (see there): one re-ask after a bad answer, then
+`hfspaces.structured.StructuredOutputError` with the raw text. Without
+`HFSPACES_ENDPOINTS` it runs on the embedded replica, which derives its answer from the
+photo's size and colours.
 """
 
 from __future__ import annotations

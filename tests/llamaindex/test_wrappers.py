@@ -21,33 +21,20 @@ from hfspaces.structured import StructuredOutputError
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
 from llama_index.core.prompts import ChatPromptTemplate, PromptTemplate
 from llama_index.core.query_engine import RetrieverQueryEngine
-from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import (
     Document,
     ImageNode,
     MediaResource,
-    NodeWithScore,
-    QueryBundle,
     TextNode,
 )
-from llamaindex_helpers import image, requests_made, user
-from pydantic import BaseModel, ValidationError
+from llamaindex_helpers import FixedRetriever, image, requests_made, user
+from pydantic import ValidationError
+from receipt_schema import Receipt
 
 from llama_index_hfspaces import HFSpacesInputError, HFSpacesJobEvent, HFSpacesLLM, HFSpacesToolSpec
 
 DEAD = "http://127.0.0.1:9"  # nothing listens: a call that goes there fails to connect
 TOKEN = "hf_pickle_canary_7fc56270e7a70fa8"
-
-
-class Fixed(BaseRetriever):
-    """Always the same nodes: retrieval is not what is under test."""
-
-    def __init__(self, nodes: list[Any]) -> None:
-        super().__init__()
-        self._nodes = nodes
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return [NodeWithScore(node=node, score=1.0) for node in self._nodes]
 
 
 def image_node(png: bytes) -> ImageNode:
@@ -125,7 +112,7 @@ def test_multimodal_query_engine_with_two_images_for_janus_raises(
     nodes = [image_node(png_bytes), image_node(png_bytes)]
     with pytest.warns(DeprecationWarning):
         engine = SimpleMultiModalQueryEngine(
-            Fixed(nodes),  # type: ignore[arg-type]
+            FixedRetriever(nodes),  # type: ignore[arg-type]
             multi_modal_llm=HFSpacesLLM(model="janus-pro-7b"),
         )
     with pytest.raises(HFSpacesInputError, match="at most 1 image per call"):
@@ -139,7 +126,7 @@ def test_query_engine_raises_input_errors_instead_of_empty_response(
     """Janus needs an image and gets text nodes only: LlamaIndex's refine step turns a
     ValueError from the LLM into 'Empty Response'; HFSpacesInputError reaches the caller."""
     engine = RetrieverQueryEngine.from_args(
-        Fixed([TextNode(text="a red square")]),
+        FixedRetriever([TextNode(text="a red square")]),
         llm=HFSpacesLLM(model="janus-pro-7b"),
         response_mode=mode,
     )
@@ -200,20 +187,6 @@ def test_tool_spec_dispatches_job_events(
 
 
 # -- 8. structured output ---------------------------------------------------------------------
-
-
-class LineItem(BaseModel):
-    name: str
-    price: float
-
-
-class Receipt(BaseModel):
-    """A receipt read from a photo."""
-
-    merchant: str
-    total: float
-    paper_colour: str
-    items: list[LineItem]
 
 
 def _receipt_prompt(png: bytes) -> ChatPromptTemplate:
