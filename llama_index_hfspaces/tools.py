@@ -59,6 +59,8 @@ class HFSpacesToolSpec(BaseToolSpec):
         vision_model: str = "janus-pro-7b",
         endpoint: str | dict[str, str] | None = None,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        max_queue_wait: float = 600.0,
         hub_url: str | None = None,
         timeout: float | None = None,
         max_retries: int = 3,
@@ -70,6 +72,8 @@ class HFSpacesToolSpec(BaseToolSpec):
         self._settings: dict[str, Any] = {
             "endpoint": endpoint,
             "hf_token": hf_token,
+            "send_hf_token": send_hf_token,
+            "max_queue_wait": max_queue_wait,
             "hub_url": hub_url,
             "timeout": timeout,
             "max_retries": max_retries,

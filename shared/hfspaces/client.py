@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import secrets
-from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from . import deadline as deadlines
 from . import errors, protocol
 from .auth import ZeroGPUIdentity, caller_headers, is_hf_space_origin
 from .config import Endpoint, SpaceConfig, parse_config
@@ -27,6 +29,8 @@ from .schema import EndpointSchema, SpaceSchema, build_schema, endpoint_schema
 from .secret import Secret
 from .tasks import gather_all
 from .transport import Timeouts, Transport
+
+log = logging.getLogger("hfspaces")
 
 DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
 #: Bound on cleanup work (server-side cancels) when the client closes.
@@ -123,6 +127,9 @@ class SpaceClient:
         self._schema: SpaceSchema | None = None
         self._config_lock: asyncio.Lock | None = None
         self._uploads: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        #: Server path of each upload → what was uploaded (to upload it again if the
+        #: Space loses it).
+        self._uploaded: dict[str, Media] = {}
         self._background: set[asyncio.Task[Any]] = set()
         #: Jobs joined and not yet finished: `aclose()` cancels the ones left behind (also
         #: jobs the caller dropped unread: they still hold a place in the Space's queue).
@@ -193,7 +200,11 @@ class SpaceClient:
                 )
             if reply.status != 200:
                 raise _status_error(reply.status, "reading the app's config", self.space_id)
-            self._config = parse_config(reply.json(), self.space_id)
+            fresh = parse_config(reply.json(), self.space_id)
+            if stale is not None and fresh != stale:
+                # A changed app is a restarted one: the files it had are likely gone.
+                self._forget_uploads()
+            self._config = fresh
             return self._config
 
     async def schema(self, *, refresh: bool = False) -> SpaceSchema:
@@ -266,7 +277,43 @@ class SpaceClient:
                 future.exception()  # mark retrieved: waiters get it, no "never retrieved"
             raise
         future.set_result(result)
+        self._uploaded[result["path"]] = media
         return dict(result)
+
+    def _forget_uploads(self, paths: Sequence[str] | None = None) -> None:
+        """Drop cached uploads (all, or those of `paths`): the next use uploads again."""
+        for path in list(self._uploaded) if paths is None else paths:
+            media = self._uploaded.pop(path, None)
+            if media is not None:
+                self._uploads.pop(media.digest(), None)
+
+    async def reupload_lost(self, data: Any) -> Any | None:
+        """After a failed call: if `data` carries files this client uploaded that the
+        Space no longer serves (it restarted: its upload folder is new), upload them
+        again and return `data` with the new paths; None when nothing was lost (the
+        failure is something else). One GET per uploaded file, only on failure."""
+        paths = sorted({p for p in _file_paths(data) if p in self._uploaded})
+        if not paths:
+            return None
+        lost = [p for p in paths if not await self._still_served(p)]
+        if not lost:
+            return None
+        media = {p: self._uploaded[p] for p in lost}
+        self._forget_uploads(lost)
+        fresh = await gather_all(self.upload(m) for m in media.values())
+        moved = {old: new["path"] for old, new in zip(media, fresh, strict=True)}
+        log.info("the Space lost %d uploaded file(s) (restarted?); uploaded again", len(lost))
+        return _replace_paths(data, moved)
+
+    async def _still_served(self, path: str) -> bool:
+        config = self._config or await self.config()
+        url = f"{self.base_url}{config.api_prefix}/file={quote(path)}"
+        try:
+            resp = await self.transport.open("GET", url, headers=self._space_headers())
+        except (errors.SpaceError, aiohttp.ClientError, asyncio.TimeoutError):
+            return True  # cannot tell: do not blame the upload
+        resp.close()  # the status is enough: do not read the file
+        return resp.status == 200
 
     async def _upload(self, media: Media) -> dict[str, Any]:
         config = await self.config()
@@ -394,7 +441,9 @@ class SpaceClient:
         `QueueFullWait` event per refusal, up to `max_queue_wait`. Raises typed errors.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.transport.timeouts.total
+        # The call's deadline when one runs (`SpaceModel`, `run`), else the job's own.
+        deadline = deadlines.earliest(loop.time() + self.transport.timeouts.total)
+        assert deadline is not None
         resolved = (
             endpoint
             if not isinstance(endpoint, (str, int))
@@ -436,12 +485,16 @@ class SpaceClient:
             await self._cancel_on_server(job)
 
     async def run(self, endpoint: str | int, data: Sequence[Any], **kwargs: Any) -> list[Any]:
-        """Submit and wait for the outputs (queued), or call directly (unqueued functions)."""
-        ep = await self.endpoint(endpoint)
-        if not ep.queued:
-            return await self.predict(ep, data)
-        job = await self.submit(ep, data, **kwargs)
-        return await job.result()
+        """Submit and wait for the outputs (queued), or call directly (unqueued functions).
+        `Timeouts.total` bounds the whole call, config included."""
+        total = self.transport.timeouts.total
+        end = asyncio.get_running_loop().time() + total
+        async with deadlines.bounded(end, total, self.space_id):
+            ep = await self.endpoint(endpoint)
+            if not ep.queued:
+                return await self.predict(ep, data)
+            job = await self.submit(ep, data, **kwargs)
+            return await job.result()
 
     async def predict(
         self, endpoint: str | int | Endpoint, data: Sequence[Any], *, fallback: int | None = None
@@ -460,22 +513,29 @@ class SpaceClient:
             "event_data": None,
             "session_hash": _session_hash(),
         }
-        reply = await self.transport.request(
-            "POST",
-            f"{self.base_url}{config.api_prefix}/run/predict",
-            json=body,
-            headers={**self._space_headers(), **await self._identity_headers()},
-        )
-        answer = reply.json()
-        if (
-            reply.status == 200
-            and isinstance(answer, dict)
-            and isinstance(answer.get("data"), list)
-        ):
-            return list(answer["data"])
-        if isinstance(answer, dict) and "error" in answer:
-            raise protocol.error_from_output(answer, self.space_id, self.caller)
-        raise _status_error(reply.status, "calling the function", self.space_id)
+        for attempt in (1, 2):
+            reply = await self.transport.request(
+                "POST",
+                f"{self.base_url}{config.api_prefix}/run/predict",
+                json=body,
+                headers={**self._space_headers(), **await self._identity_headers()},
+            )
+            answer = reply.json()
+            if (
+                reply.status == 200
+                and isinstance(answer, dict)
+                and isinstance(answer.get("data"), list)
+            ):
+                return list(answer["data"])
+            if isinstance(answer, dict) and "error" in answer:
+                error = protocol.error_from_output(answer, self.space_id, self.caller)
+                again = await self.reupload_lost(body["data"]) if attempt == 1 else None
+                if again is None:
+                    raise error
+                body["data"] = again  # the Space restarted and lost our files: once more
+                continue
+            raise _status_error(reply.status, "calling the function", self.space_id)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _inputs(self, endpoint: Endpoint, data: Sequence[Any]) -> list[Any]:
         """The payload to send: defaults filled, files uploaded (in parallel)."""
@@ -663,6 +723,30 @@ class SpaceClient:
     async def _identity_headers(self) -> dict[str, str]:
         """Extra identity for a join or predict: the ZeroGPU JWT when opted in."""
         return await self.identity.headers(self.transport)
+
+
+def _file_paths(value: Any) -> Iterator[str]:
+    """Server paths of the FileData values anywhere in `value`."""
+    if protocol.is_file_data(value):
+        yield value["path"]
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _file_paths(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _file_paths(item)
+
+
+def _replace_paths(value: Any, moved: Mapping[str, str]) -> Any:
+    """`value` with the FileData paths in `moved` replaced (new containers, the caller's
+    are not touched)."""
+    if protocol.is_file_data(value) and value["path"] in moved:
+        return {**value, "path": moved[value["path"]], "url": None}
+    if isinstance(value, dict):
+        return {k: _replace_paths(v, moved) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_paths(v, moved) for v in value]
+    return value
 
 
 def _session_hash() -> str:

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hfspaces")
 
 TextOf = Callable[[list[Any]], "str | None"]
+#: Time kept for a join after a wait in a full queue (a join past the deadline is useless).
+MIN_JOIN_TIME = 0.2
 
 
 @dataclass(frozen=True)
@@ -137,13 +139,16 @@ class Job:
         if self._cancelled:
             return  # cancelled before anyone read it: no stream for a session the Space dropped
         refreshed = False
+        reuploaded = False
         quota_waited = 0.0
         try:
             while True:
                 async for refusal in self._wait_for_place():
                     yield refusal
+                produced = False
                 try:
                     async for event in self._stream_once():
+                        produced = produced or isinstance(event, (Partial, TextDelta))
                         yield event
                     return
                 except errors.ZeroGPUTokenExpiredError:
@@ -159,6 +164,18 @@ class Job:
                     log.info("ZeroGPU quota exceeded; waiting %.0f s as allowed", wait)
                     quota_waited += wait
                     await asyncio.sleep(wait)
+                except errors.AppError:  # after the subclasses handled above
+                    # A Space that restarted lost the files we uploaded: one re-upload,
+                    # one retry (the check costs a GET per file, on failures only).
+                    again = (
+                        None
+                        if reuploaded or produced
+                        else await self.client.reupload_lost(self.data)
+                    )
+                    if again is None:
+                        raise
+                    reuploaded = True
+                    self.data = again
                 self._ended_on_server = False
                 self._stream_requested = False
                 self.busy = await self._rejoin(self)
@@ -181,9 +198,10 @@ class Job:
         while self.busy is not None:
             attempt += 1
             waited = loop.time() - since
-            left = min(client.max_queue_wait - waited, self._remaining())
+            # A wait must leave time for the join after it.
+            left = min(client.max_queue_wait - waited, self._remaining() - MIN_JOIN_TIME)
             if left <= 0:
-                deadline_hit = self._remaining() < client.max_queue_wait - waited
+                deadline_hit = self._remaining() - MIN_JOIN_TIME < client.max_queue_wait - waited
                 raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
             delay = min(left, client.queue_backoff(attempt, self.busy.retry_after))
             log.info(

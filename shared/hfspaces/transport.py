@@ -18,6 +18,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from yarl import URL
 
+from . import deadline as deadlines
 from . import errors
 
 try:  # what aiohttp's `trust_env` looks up, to do it once per origin (see `_from_env`)
@@ -257,7 +258,7 @@ class Transport:
                     url,
                     headers=send,
                     allow_redirects=False,
-                    timeout=timeout or self.client_timeout(),
+                    timeout=_within_deadline(timeout or self.client_timeout(), url),
                     **{**env, **kwargs},
                 )
             except aiohttp.ClientConnectorError as exc:
@@ -294,7 +295,8 @@ class Transport:
         """One request with its body read; retried (when `retry`) on connection errors and
         429/502/503/504 (`retry_statuses`), with exponential backoff and jitter, honouring
         `Retry-After`. After the last attempt the last reply is returned (the caller maps
-        its status)."""
+        its status). The running call's deadline (`deadline.scope`) bounds it too."""
+        deadline = deadlines.earliest(deadline)
 
         async def once() -> Reply:
             total = self.timeouts.request
@@ -398,6 +400,19 @@ class Transport:
     ) -> tuple[int, Any]:
         reply = await self.request("GET", url, headers=headers, trusted_host=trusted_host)
         return reply.status, reply.json()
+
+
+def _within_deadline(timeout: aiohttp.ClientTimeout, url: str) -> aiohttp.ClientTimeout:
+    """`timeout` with its total cut to what is left of the running call's deadline."""
+    left = deadlines.remaining()
+    if left is None or (timeout.total is not None and timeout.total <= left):
+        return timeout
+    if left <= 0:
+        raise errors.SpaceTimeoutError(
+            f"the call ran past its deadline before a request to {_hostport(url)}; "
+            "raise `timeout` for slow Spaces."
+        )
+    return aiohttp.ClientTimeout(total=left, connect=timeout.connect, sock_read=timeout.sock_read)
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -50,6 +50,13 @@ QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No queue/progress output on stderr.")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback on errors.")]
+AnonymousOpt = Annotated[
+    bool,
+    typer.Option(
+        "--anonymous",
+        help="Call without identity, even if HF_TOKEN is set (the anonymous ZeroGPU quota).",
+    ),
+]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON object per event per line on stdout.")
 ]

@@ -16,13 +16,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from ..events import Event, Log, Queued, Started, TextDelta
+from ..events import Event, Log, Queued, QueueFullWait, Started, TextDelta
 from ..events import Progress as ProgressEvent
 from ..generation import Generation
 
 
 def describe(event: Event) -> str | None:
     """One human line for a status event; None for events that are not status."""
+    if isinstance(event, QueueFullWait):
+        return (
+            f"queue full, retrying in {_seconds(event.retry_in)} "
+            f"(attempt {event.attempt}, {_seconds(event.waited)})"
+        )
     if isinstance(event, Queued):
         return describe_queued(event)
     if isinstance(event, Started):
