@@ -111,6 +111,11 @@ class Parameter:
 
     def _check_one(self, value: Any, where: str) -> Any:
         bad = f"{where}: {self.name} "
+        if self.component == "multimodaltextbox":
+            if isinstance(value, str):
+                return {"text": value, "files": []}
+            if isinstance(value, Mapping):
+                return value  # {"text", "files"} as the Space takes it
         if self.file_kind:
             return _file_value(value, bad)
         if self.enum is not None and value not in self.enum:
@@ -381,6 +386,8 @@ def _parameter(
         )
     elif kind == "checkbox":
         json_type = "boolean"
+    elif kind == "multimodaltextbox":
+        has_default = False  # the message itself: a tool takes its text (see `check`)
     elif kind in _CHOICES:
         choices = tuple(_choice_value(c) for c in props.get("choices") or [])
         if choices and not props.get("allow_custom_value"):

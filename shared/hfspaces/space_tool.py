@@ -42,6 +42,10 @@ StatusEvent = Queued | Started | Progress | Log
 OnEvent = Callable[[StatusEvent], Awaitable[None] | None]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]+={0,2}$")
+#: Options of `SpaceConnection` (how to reach the Space) and of each `SpaceTool`.
+CONNECTION_OPTIONS = ("hf_token", "hub_url", "timeout", "max_retries", "max_quota_wait")
+TOOL_OPTIONS = ("output_dir", "input_dir")
+
 #: Longest text of one JSON output shown to the model.
 MAX_JSON_CHARS = 4000
 
@@ -90,6 +94,15 @@ class ToolResult:
             "queue_wait": self.queue_wait,
             "duration": self.duration,
         }
+
+
+def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`**options` of the framework tools → (connection options, tool options)."""
+    unknown = set(options) - {*CONNECTION_OPTIONS, *TOOL_OPTIONS}
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    connection = {k: v for k, v in options.items() if k in CONNECTION_OPTIONS}
+    return connection, {k: v for k, v in options.items() if k in TOOL_OPTIONS}
 
 
 class SpaceConnection:
@@ -377,29 +390,31 @@ class SpaceTool:
 def agent_message(exc: BaseException, what: str) -> str:
     """A failure in words an agent can act on: fix the arguments, wait, or give up."""
     if isinstance(exc, errors.InvalidInputError):
-        return f"Invalid arguments for {what}: {exc}. Fix the arguments and call again."
+        said = str(exc).rstrip(". ")
+        return f"Invalid arguments for {what}: {said}. Fix the arguments and call again."
+    message = exc.message.rstrip(". ") if isinstance(exc, errors.SpaceError) else str(exc)
     if isinstance(exc, errors.GPUQuotaExceededError):
         wait = in_words(exc.retry_after)
         when = f"it can be called again in {wait}" if wait else "it can be called again later"
         return (
-            f"{what} ran out of free GPU quota ({exc.message}); {when}. Tell the user; a "
+            f"{what} ran out of free GPU quota ({message}); {when}. Tell the user; a "
             "Hugging Face token with more quota (HF_TOKEN) avoids this."
         )
     if isinstance(exc, errors.QueueFullError):
         return (
-            f"{what} stayed busy for as long as hfspaces waits in its queue ({exc.message}). "
+            f"{what} stayed busy for as long as hfspaces waits in its queue ({message}). "
             "Tell the user the Space is overloaded; do not call it again right away."
         )
     if isinstance(exc, errors.SpaceTimeoutError):
-        return f"{what} did not answer in time ({exc.message}); tell the user."
+        return f"{what} did not answer in time ({message}); tell the user."
     if isinstance(exc, errors.AppError):
         return (
-            f"{what} failed while running: {exc.message}. Check the arguments; calling again "
+            f"{what} failed while running: {message}. Check the arguments; calling again "
             "with the same arguments will likely fail the same way."
         )
     if isinstance(exc, errors.SpaceError):
         hint = "it may work later" if exc.retryable else "do not call it again with the same input"
-        return f"{what} failed: {exc.message}; {hint}."
+        return f"{what} failed: {message}; {hint}."
     return f"{what} failed: {exc}"
 
 
