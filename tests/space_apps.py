@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import gradio as gr
+import pytest
 
 GRADIO6 = int(gr.__version__.split(".")[0]) >= 6
 MAX_SEED = 2**31 - 1
@@ -123,3 +124,17 @@ def serve(demo: gr.Blocks) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def image_app_url() -> Iterator[str]:
+    """The FLUX-style app, served for the whole test session."""
+    with serve(build_image_app()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stt_app_url() -> Iterator[str]:
+    """The speech-to-text app, served for the whole test session."""
+    with serve(build_stt_app()) as url:
+        yield url
