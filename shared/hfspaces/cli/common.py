@@ -21,7 +21,7 @@ from ..errors import (
     SpaceError,
     SpaceTimeoutError,
 )
-from ..events import Event
+from ..events import Event, Partial
 from ..generation import Generation
 from ..media import Media
 
@@ -157,7 +157,10 @@ def event_record(event: Event) -> dict[str, Any]:
     """`{"event": "queued", "rank": 0, ...}`: the dataclass fields plus a type tag."""
     name = type(event).__name__.lower()
     record: dict[str, Any] = {"event": "text" if name == "textdelta" else name}
-    record.update(dataclasses.asdict(event))
+    if isinstance(event, Partial):  # built on demand, not a dataclass
+        record["outputs"] = event.outputs
+    else:
+        record.update(dataclasses.asdict(event))
     return record
 
 
