@@ -89,7 +89,9 @@ class Timeouts:
 
 def _positive_seconds(value: object) -> bool:
     return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 < value < float("inf")
     )
 
 
