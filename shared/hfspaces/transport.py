@@ -169,12 +169,13 @@ def basic_auth_header(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.username is None:
         return None
+    import base64
     from urllib.parse import unquote
 
     from .secret import MaskedStr
 
-    auth = aiohttp.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
-    return MaskedStr(auth.encode())
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return MaskedStr("Basic " + base64.b64encode(pair).decode("ascii"))
 
 
 class _RetryableStatus(Exception):
