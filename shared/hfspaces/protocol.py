@@ -202,9 +202,6 @@ def apply_diff_in_place(value: Any, diff: Any) -> Any:
     return materialize(value)
 
 
-def _ignore(_: int) -> None:
-    pass
-
 
 def _edits(diff: Any) -> Iterator[tuple[Any, list[Any], Any]]:
     """The `[op, path, value]` edits of a diff, each checked for shape."""
@@ -219,13 +216,14 @@ def _edits(diff: Any) -> Iterator[tuple[Any, list[Any], Any]]:
 def _apply_edit(
     target: Any, path: list[Any], action: Any, value: Any, budget: OutputBudget | None = None
 ) -> Any:
-    grow = budget.add if budget is not None else _ignore
     if not path:
         if action == "replace":
-            grow(size_of(value) - size_of(target))
+            if budget is not None:
+                budget.add(size_of(value) - size_of(target))
             return value
         if action == "append":
-            grow(size_of(value))
+            if budget is not None:
+                budget.add(size_of(value))
             return _append(target, value)
         raise errors.ProtocolError(f"unsupported diff action at the root: {action!r}")
     parent = target
@@ -236,26 +234,25 @@ def _apply_edit(
         if action == "replace":
             old = parent.get(last) if isinstance(parent, dict) else parent[last]
             parent[last] = value
-            grow(size_of(value) - size_of(old))
+            grown = size_of(value) - size_of(old) if budget is not None else 0
         elif action == "append":
             # Never in place: a list leaf may be shared with an earlier snapshot.
             parent[last] = _append(parent[last], value)
-            grow(size_of(value))
+            grown = size_of(value) if budget is not None else 0
         elif action == "add":
             if isinstance(parent, list):
                 parent.insert(int(last), value)
             else:
                 parent[last] = value
-            grow(size_of(value))
+            grown = size_of(value) if budget is not None else 0
         elif action == "delete":
-            if isinstance(parent, list):
-                grow(-size_of(parent[int(last)]))
-                del parent[int(last)]
-            else:
-                grow(-size_of(parent[last]))
-                del parent[last]
+            index = int(last) if isinstance(parent, list) else last
+            grown = -size_of(parent[index]) if budget is not None else 0
+            del parent[index]
         else:
             raise errors.ProtocolError(f"unknown diff action: {action!r:.80}")
+        if budget is not None:
+            budget.add(grown)
     except errors.ProtocolError:
         raise
     except (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError) as exc:

@@ -7,6 +7,7 @@ meant for, never along a redirect to another one.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -14,13 +15,14 @@ import random
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from yarl import URL
 
 from . import errors
+from .secret import MaskedStr
 
 try:  # what aiohttp's `trust_env` looks up, to do it once per origin (see `_from_env`)
     from aiohttp.helpers import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
@@ -169,11 +171,6 @@ def basic_auth_header(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.username is None:
         return None
-    import base64
-    from urllib.parse import unquote
-
-    from .secret import MaskedStr
-
     pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
     return MaskedStr("Basic " + base64.b64encode(pair).decode("ascii"))
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from aiohttp import web
 from hfspaces import Message, SpaceClient, SpaceModel, errors
 from hfspaces.cli.common import run_guarded
@@ -625,3 +627,26 @@ def test_base64_is_measured_before_it_is_decoded() -> None:
     finally:
         tracemalloc.stop()
     assert peak < MB, f"{peak / MB:.1f} MB allocated to refuse it"
+
+
+@settings(max_examples=150, deadline=2000, database=None)
+@given(
+    start=st.text(max_size=20),
+    tokens=st.lists(st.text(max_size=5), max_size=30),
+    nested=st.booleans(),
+)
+def test_streamed_text_versions_stay_snapshots(start: str, tokens: list[str], nested: bool) -> None:
+    """Pure diff code: every version of a text grown by append diffs (kept as shared
+    chunks) materializes to exactly the concatenation so far, however many come later."""
+    from hfspaces import protocol
+
+    path: list[Any] = [0, "content"] if nested else []
+    value: Any = [{"role": "assistant", "content": start}] if nested else start
+    versions = [value]
+    for token in tokens:
+        value = protocol.apply_diff_persistent(value, [["append", path, token]])
+        versions.append(value)
+    for i, version in enumerate(versions):
+        plain = protocol.materialize(version)
+        text = plain[0]["content"] if nested else plain
+        assert text == start + "".join(tokens[:i])
