@@ -29,14 +29,14 @@ from typing import Any
 
 import pytest
 import typer
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from aiohttp import web
 from hfspaces import Message, SpaceClient, SpaceModel, errors
 from hfspaces.cli.common import run_guarded
 from hfspaces.cli.display import LiveDisplay, PlainDisplay
 from hfspaces.events import Completed, Log, Partial, Progress, TextDelta
 from hfspaces.media import Media, sniff_mime
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rel_support import (
     completed,
     fake_config,
