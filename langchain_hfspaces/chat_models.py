@@ -21,6 +21,7 @@ from hfspaces import (
 from hfspaces import get_model as _get_model
 from hfspaces.conversation import Conversation
 from hfspaces.sync import iterate_sync
+from hfspaces.transport import public_url
 from langchain_core.callbacks import (
     AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
@@ -121,7 +122,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         spec = _get_model(self.model)
         params: dict[str, Any] = {"model": spec.id, "space": spec.space}
         if isinstance(self.endpoint, str):
-            params["endpoint"] = self.endpoint
+            params["endpoint"] = public_url(self.endpoint)  # traced: never a URL's password
         for name in (*_SAMPLING, "max_tokens", "stop"):
             value = getattr(self, name)
             if value is not None:

@@ -262,6 +262,8 @@ async def test_url_password_is_never_shown(
     chat = ChatHFSpaces(model="phi-4-multimodal")
     message = await chat.ainvoke("hello")
     assert not shows_password(message.response_metadata, repr(chat._space_model(chat.model)))
+    explicit = ChatHFSpaces(model="phi-4-multimodal", endpoint=with_password(phi4_url))
+    assert not shows_password(explicit._identifying_params)  # what tracing records
 
     env = {
         **os.environ,
