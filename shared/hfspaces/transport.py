@@ -296,6 +296,8 @@ class Transport:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._loop is not None and self._loop.is_closed():
+            self.abandon()  # its loop is gone: nothing left to await
         if self._session is not None and self._owns_session and not self._session.closed:
             await self._session.close()
 
