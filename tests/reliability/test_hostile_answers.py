@@ -582,7 +582,10 @@ def test_space_client_in_a_second_loop_is_a_typed_error(rep: Any, phi4_url: str)
         warnings.simplefilter("always")
         with pytest.raises(errors.ClientClosedError, match="event loop"):
             asyncio.run(client.config(refresh=True))
-        del client
+        other = SpaceClient(phi4_url)
+        asyncio.run(other.config())
+        asyncio.run(other.aclose())  # closing from a later loop works too
+        del client, other
         gc.collect()
     assert not [w for w in caught if "Unclosed" in str(w.message)], [str(w.message) for w in caught]
 
