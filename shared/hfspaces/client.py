@@ -426,6 +426,7 @@ class SpaceClient:
             f"{self.base_url}{config.api_prefix}/run/predict",
             json=body,
             headers={**self._space_headers(), **await self.identity.headers(self.transport)},
+            max_bytes=self.transport.max_stream_bytes,  # the answer carries the outputs
         )
         answer = reply.json()
         if (

@@ -385,11 +385,13 @@ class Transport:
         trusted_host: str | None = None,
         retry: bool = True,
         deadline: float | None = None,
+        max_bytes: int | None = None,
         **kwargs: Any,
     ) -> Reply:
-        """One request with its body read; retried (when `retry`) on connection errors and
-        429/502/503/504, with exponential backoff and jitter, honouring `Retry-After`.
-        After the last attempt the last reply is returned (the caller maps its status)."""
+        """One request with its body read (at most `max_bytes`, default `max_body_bytes`);
+        retried (when `retry`) on connection errors and 429/502/503/504, with exponential
+        backoff and jitter, honouring `Retry-After`. After the last attempt the last reply
+        is returned (the caller maps its status)."""
 
         async def once() -> Reply:
             total = self.timeouts.request
@@ -404,7 +406,7 @@ class Transport:
                 **kwargs,
             )
             try:
-                body = await read_body(resp, self.max_body_bytes)
+                body = await read_body(resp, max_bytes or self.max_body_bytes)
             except BaseException:
                 resp.close()  # never reuse a connection with an unread body
                 raise
