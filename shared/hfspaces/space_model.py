@@ -23,7 +23,7 @@ from .secret import Secret
 from .spaces import adapter_for
 from .stops import StopScanner
 from .sync import close_at_exit
-from .transport import Timeouts
+from .transport import Timeouts, public_url
 
 #: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=http://..."`
 ENDPOINTS_ENV = "HFSPACES_ENDPOINTS"
@@ -75,7 +75,9 @@ class SpaceModel:
         download_images: bool = True,
     ) -> None:
         self.spec = get_model(model)
-        self.endpoint = resolve_endpoint(self.spec, endpoint)
+        # The URL as given may carry `user:password@`: the client gets it, nobody sees it.
+        self._target = resolve_endpoint(self.spec, endpoint)
+        self.endpoint = public_url(self._target)
         self.adapter = adapter_for(self.spec)
         self.adapter.download = download_images
         self._client_kwargs: dict[str, Any] = {
@@ -90,7 +92,9 @@ class SpaceModel:
             "max_quota_wait": max_quota_wait,
             "max_queue_wait": max_queue_wait,
         }
-        SpaceClient(self.endpoint, **self._client_kwargs)  # validate the settings now
+        SpaceClient(self._target, **self._client_kwargs)  # validate the settings now
+        # One client per live loop. Weak keys alone do not free a closed loop (its client's
+        # session refers to it), so entries of closed loops are dropped on each lookup.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
             weakref.WeakKeyDictionary()
         )
@@ -109,9 +113,17 @@ class SpaceModel:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = SpaceClient(self.endpoint, **self._client_kwargs)
+            self._forget_closed_loops()
+            client = self._clients[loop] = SpaceClient(self._target, **self._client_kwargs)
             self._guards[loop] = _close_with_loop(loop, client)
         return client
+
+    def _forget_closed_loops(self) -> None:
+        for old in [old for old in self._clients if old.is_closed()]:
+            # Normally closed by its guard at the end of `asyncio.run()`; if the loop was
+            # closed without that, its session can only be abandoned now.
+            self._clients.pop(old).transport.abandon()
+            self._guards.pop(old, None)
 
     async def aclose(self) -> None:
         """Close the client of the running loop (others close with their loop)."""
