@@ -209,7 +209,7 @@ def check_limits(spec: ModelSpec, conversation: Conversation) -> None:
     if images > spec.max_images:
         fix = (
             "send one image per call (ask about each image separately, or combine them into "
-            "one picture yourself)"
+            "one picture yourself); earlier messages count too: leave their images out"
             if spec.max_images == 1
             else f"send at most {spec.max_images}, or split the question over several calls"
         )

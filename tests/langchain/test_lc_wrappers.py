@@ -22,6 +22,7 @@ from langchain_core.runnables import ConfigurableField
 from lc_support import Recorder, b64
 from media_samples import make_png
 from pydantic import BaseModel, ValidationError, field_validator
+from receipt_schema import Receipt
 from typing_extensions import TypedDict
 
 from langchain_hfspaces import ChatHFSpaces, HFSpacesImageTool
@@ -242,20 +243,6 @@ def test_settings_are_checked_at_construction(params: dict[str, Any], match: str
 
 
 # -- structured output from images ------------------------------------------------------------
-
-
-class LineItem(BaseModel):
-    name: str
-    price: float
-
-
-class Receipt(BaseModel):
-    """A receipt read from a photo."""
-
-    merchant: str
-    total: float
-    paper_colour: str
-    items: list[LineItem]
 
 
 async def test_structured_output_reads_an_image_into_a_schema(janus: ChatHFSpaces) -> None:

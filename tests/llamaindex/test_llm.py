@@ -28,8 +28,6 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms import LLM
 from llamaindex_helpers import data_url, image, requests_made, user, wait_until
@@ -421,26 +419,6 @@ def test_the_token_reaches_the_hub_and_never_shows(
 
 
 # -- instrumentation --------------------------------------------------------------------------
-
-
-class _Collect(BaseEventHandler):
-    events: list[BaseEvent]
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Collect"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(event)
-
-
-@pytest.fixture
-def collected() -> Any:
-    handler = _Collect(events=[])
-    dispatcher = get_dispatcher()  # the root: events propagate up to it
-    dispatcher.add_event_handler(handler)
-    yield handler.events
-    dispatcher.event_handlers.remove(handler)
 
 
 @pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])

@@ -11,6 +11,7 @@ import typer
 from ..conversation import Message
 from ..errors import DownloadError, InvalidInputError
 from ..generation import GeneratedImage, Generation, GenerationParams
+from ..image_files import write_new
 from ..media import extension_for, safe_filename, sniff_mime
 from ..space_model import SpaceModel
 from .common import (
@@ -39,17 +40,6 @@ def file_stem(prompt: str, seed: int | None) -> str:
     return safe_filename(f"{slug}-{seed}" if seed is not None else slug, default="image")
 
 
-def unique_path(directory: Path, name: str) -> Path:
-    """`name`, or `name-2`, `name-3`... so an earlier run's images are never overwritten."""
-    path = directory / name
-    stem, suffix = path.stem, path.suffix
-    n = 2
-    while path.exists():
-        path = directory / f"{stem}-{n}{suffix}"
-        n += 1
-    return path
-
-
 def save_images(images: tuple[GeneratedImage, ...], out: Path, stem: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -57,10 +47,9 @@ def save_images(images: tuple[GeneratedImage, ...], out: Path, stem: str) -> lis
         if image.data is None:
             raise DownloadError(f"image {index} was not downloaded ({image.url})")
         mime = sniff_mime(image.data[:32]) or image.mime_type
-        name = safe_filename(f"{stem}-{index}{extension_for(mime)}", default=f"image-{index}")
-        path = unique_path(out, name)
-        path.write_bytes(image.data)
-        paths.append(path)
+        name = safe_filename(f"{stem}-{index}", default=f"image-{index}")
+        # `name-2`, `name-3`... so an earlier run's images are never overwritten.
+        paths.append(write_new(out, name, extension_for(mime), image.data))
     return paths
 
 
