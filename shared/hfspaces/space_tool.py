@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import errors
-from .client import SpaceClient
+from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .events import Completed, Log, Progress, Queued, Started
 from .media import Media, extension_for, safe_filename, sniff_mime
 from .schema import EndpointSchema, Output, Parameter, identifier
@@ -43,7 +43,10 @@ OnEvent = Callable[[StatusEvent], Awaitable[None] | None]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]+={0,2}$")
 #: Options of `SpaceConnection` (how to reach the Space) and of each `SpaceTool`.
-CONNECTION_OPTIONS = ("hf_token", "hub_url", "timeout", "max_retries", "max_quota_wait")
+CONNECTION_OPTIONS = (
+    "hf_token", "send_hf_token", "zerogpu_jwt", "hub_url", "timeout", "max_retries",
+    "max_quota_wait", "max_queue_wait",
+)  # fmt: skip
 TOOL_OPTIONS = ("output_dir", "input_dir")
 
 #: Longest text of one JSON output shown to the model.
@@ -106,7 +109,8 @@ def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
 
 
 class SpaceConnection:
-    """A Space (id or URL) and how to call it. No network until a call.
+    """A Space (id or URL) and how to call it (the options are `SpaceClient`'s). No
+    network until a call.
 
     A Space id listed in `HFSPACES_ENDPOINTS` (`owner/name=http://...`) is reached at the
     mapped URL, keeping the id for its ZeroGPU identity (duplicates, the replica)."""
@@ -116,21 +120,28 @@ class SpaceConnection:
         target: str,
         *,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        zerogpu_jwt: bool = False,
         hub_url: str | None = None,
         timeout: Timeouts | float | None = None,
         max_retries: int = 3,
         max_quota_wait: float = 0.0,
+        max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
     ) -> None:
         self.target = target.strip()
         mapped = endpoints_from_env().get(self.target)
         self.url = mapped or self.target
         self._options: dict[str, Any] = {
             "space_id": self.target if mapped else None,
-            "hf_token": Secret.coerce(hf_token),
+            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
+            "hf_token": Secret.coerce(hf_token) or False,
+            "send_hf_token": send_hf_token,
+            "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
             "timeout": Timeouts.of(timeout),
             "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
+            "max_queue_wait": max_queue_wait,
         }
         SpaceClient(self.url, **self._options)  # validates the target and settings now
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
