@@ -49,8 +49,8 @@ CONNECTION_OPTIONS = (
 )  # fmt: skip
 TOOL_OPTIONS = ("output_dir", "input_dir")
 
-#: Longest text of one JSON output shown to the model.
-MAX_JSON_CHARS = 4000
+#: Longest text of one output shown to the model (the artifact keeps it whole).
+MAX_TEXT_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -277,6 +277,10 @@ class SpaceTool:
                 continue
             if output.kind in ("image", "audio", "video", "model3d", "file"):
                 files = value if isinstance(value, list) else [value]
+                # gradio 4+ Video outputs wrap the file: {"video": FileData, "subtitles": ..}
+                files = [
+                    f.get("video") if isinstance(f, dict) and "video" in f else f for f in files
+                ]
                 pending += [(output, f) for f in files if isinstance(f, dict)]
             elif output.kind == "gallery":
                 pending += [(output, f) for f in gallery_files(value)]
@@ -441,11 +445,12 @@ def in_words(delay: timedelta | None) -> str | None:
 
 def _as_text(output: Output, value: Any) -> str:
     if output.kind == "chat":
-        return answer_text([value]) or ""
-    if isinstance(value, str):
-        return value
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_JSON_CHARS else text[:MAX_JSON_CHARS] + "…"
+        text = answer_text([value]) or ""
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "… (cut)"
 
 
 def _create_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
