@@ -121,6 +121,7 @@ class Job:
             return
         self._cancelled = True
         self.client._jobs.discard(self)
+        self.client._waiting_line.leave(self)  # a job waiting for a place stops waiting
         self._close_stream()
         await self.client._cancel_on_server(self, listening=self._stream_requested)
 
@@ -136,6 +137,8 @@ class Job:
             while True:
                 async for refusal in self._wait_for_place():
                     yield refusal
+                if self._cancelled:
+                    return  # cancelled while waiting for a place: nothing on the server
                 produced = False
                 try:
                     async for event in self._stream_once():
@@ -193,7 +196,7 @@ class Job:
         line.join(self)
         attempt = asks = 0
         try:
-            while self.busy is not None:
+            while self.busy is not None and not self._cancelled:
                 attempt += 1
                 waited = loop.time() - since
                 # A wait must leave time for the join after it.
@@ -207,7 +210,7 @@ class Job:
                 if ahead:
                     delay = min(left, client.queue_backoff(attempt, None))
                     yield QueueFullWait(self.busy.reason, attempt, waited, delay, ahead)
-                    await line.wait_turn(delay)  # woken early when the line moves
+                    await line.sleep(self, delay, until_moved=True)
                     continue
                 asks += 1
                 delay = min(left, client.queue_backoff(asks, self.busy.retry_after))
@@ -219,11 +222,13 @@ class Job:
                     waited,
                 )
                 yield QueueFullWait(self.busy.reason, attempt, waited, delay)
-                await asyncio.sleep(delay)
-                self.busy = await self._rejoin(self)
+                await line.sleep(self, delay, until_moved=False)  # `cancel()` cuts it short
+                if not self._cancelled:
+                    self.busy = await self._rejoin(self)
         finally:
             line.leave(self)
-        self._joined_at = since  # the wait for a place is time spent in line too
+        if not self._cancelled:
+            self._joined_at = since  # the wait for a place is time spent in line too
 
     def _abandon(self) -> None:
         """Stop a job nobody will finish: close the stream, cancel on the server in the
@@ -232,6 +237,7 @@ class Job:
         if self._done or self._cancelled:
             return
         self._cancelled = True
+        self.client._waiting_line.leave(self)
         self._close_stream()
         if not self._ended_on_server:
             cancel = self.client._cancel_on_server(self, listening=self._stream_requested)
@@ -256,9 +262,10 @@ class Job:
             raise self._timeout_error("opening the event stream") from exc
         self._response = resp
         idle = _IdleTimer(loop, resp, client.transport.timeouts.idle)
-        decoder = protocol.SSEDecoder()
+        decoder = protocol.SSEDecoder(client.transport.max_stream_bytes)
+        budget = protocol.OutputBudget(client.transport.max_stream_bytes)
         outputs: list[Any] | None = None
-        emitted = ""
+        answer = _Answer(self._text_of)
         started_at: float | None = None
         got_output = False
         try:
@@ -286,23 +293,25 @@ class Job:
                         if not isinstance(data, list):
                             raise errors.ProtocolError("generating event without data", space=space)
                         if outputs is None:
+                            budget.add(protocol.size_of(data))
                             outputs = data
+                            partial = Partial(data)
+                            delta = answer.after(outputs)
                         else:
                             if len(data) != len(outputs):
                                 raise errors.ProtocolError("diff has the wrong arity", space=space)
-                            # New containers along each edited path: every Partial
-                            # stays a snapshot even if the caller keeps it.
+                            # New containers along each edited path, shared text chunks:
+                            # every Partial stays a snapshot even if the caller keeps it.
                             outputs = [
-                                protocol.apply_diff_shared(value, diff)
+                                protocol.apply_diff_persistent(value, diff, budget)
                                 for value, diff in zip(outputs, data, strict=True)
                             ]
+                            partial = Partial(build=_snapshot(outputs))
+                            delta = answer.after(outputs, data)
                         got_output = True
-                        yield Partial(outputs)
-                        text = _safe_text(self._text_of, outputs)
-                        delta = protocol.appended_text(emitted, text)
+                        yield partial
                         if delta:
                             yield TextDelta(delta)
-                            emitted += delta
                     elif msg == "estimation":
                         if started_at is not None:
                             continue  # a late queue update: the job already left the queue
@@ -344,7 +353,7 @@ class Job:
                         data = output["data"]
                         if not isinstance(data, list):
                             raise errors.ProtocolError("completion without data", space=space)
-                        delta = protocol.appended_text(emitted, _safe_text(self._text_of, data))
+                        delta = answer.after(data)
                         if delta:
                             yield TextDelta(delta)
                         now = loop.time()
@@ -450,6 +459,55 @@ class _IdleTimer:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+
+class _Answer:
+    """The text a job has streamed so far (`text_of` of its outputs), found in linear time.
+
+    Reading `text_of` of the whole outputs costs the answer's length, so it is done only
+    until the text is seen to grow by exactly what one `append` diff on one string leaf
+    added: from then on, a diff that only appends to that leaf is the delta itself."""
+
+    __slots__ = ("_chunks", "_leaf", "_text_of")
+
+    def __init__(self, text_of: TextOf) -> None:
+        self._text_of = text_of
+        self._chunks: list[str] = []
+        self._leaf: tuple[int, list[Any]] | None = None
+
+    def after(self, outputs: list[Any], diffs: list[Any] | None = None) -> str | None:
+        """The text added by the update that produced `outputs` (`diffs`: its edits)."""
+        edit = _lone_append(diffs) if diffs is not None else None
+        if edit is not None and self._leaf == edit[:2]:
+            self._chunks.append(edit[2])
+            return edit[2]
+        emitted = "".join(self._chunks)
+        self._chunks = [emitted] if emitted else []
+        text = _safe_text(self._text_of, protocol.materialize(outputs))
+        delta = protocol.appended_text(emitted, text)
+        if delta:
+            self._chunks.append(delta)
+        self._leaf = edit[:2] if edit is not None and delta == edit[2] else None
+        return delta
+
+
+def _lone_append(diffs: list[Any]) -> tuple[int, list[Any], str] | None:
+    """(output index, path, text) when the update is one string append, else None."""
+    found = None
+    for index, diff in enumerate(diffs):
+        if not diff:
+            continue
+        if found is not None or len(diff) != 1:
+            return None
+        action, path, value = diff[0]
+        if action != "append" or not isinstance(value, str):
+            return None
+        found = (index, path, value)
+    return found
+
+
+def _snapshot(outputs: list[Any]) -> Callable[[], list[Any]]:
+    return lambda: [protocol.materialize(v) for v in outputs]
 
 
 def _safe_text(text_of: TextOf, outputs: list[Any]) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import threading
 import time
 from typing import Any
 
@@ -84,6 +85,7 @@ async def test_load_with_faults(lenient_replica: Any, png_bytes: bytes) -> None:
     await asyncio.sleep(0.5)
 
     guard = LeakGuard()
+    threads_before = threading.active_count()
     rss_before = rss()
     rep.reset()
     rep.configure(
@@ -112,6 +114,9 @@ async def test_load_with_faults(lenient_replica: Any, png_bytes: bytes) -> None:
     await client.aclose()
     await until(lambda: not guard.pending(), f"tasks still pending: {guard.pending()!r}")
     await until(lambda: open_fds() <= guard.fds, "open fds back to the start level", limit=20)
+    await until(
+        lambda: threading.active_count() <= threads_before, "threads back to the start level"
+    )
     rss_after = rss()
 
     report = {
@@ -134,6 +139,7 @@ async def test_load_with_faults(lenient_replica: Any, png_bytes: bytes) -> None:
         "pending_tasks": len(guard.pending()),
         "pool_idle": pool_idle,
         "fds": {"start": guard.fds, "end": open_fds()},
+        "threads": {"start": threads_before, "end": threading.active_count()},
         "rss_mb": {"start": round(rss_before / 2**20, 1), "end": round(rss_after / 2**20, 1)},
     }
     print("\nLOAD " + json.dumps(report))
