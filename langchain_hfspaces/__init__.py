@@ -12,6 +12,7 @@ from ._events import (
     STARTED_EVENT,
 )
 from .chat_models import ChatHFSpaces
+from .space_tools import HFSpacesTool, HFSpacesToolkit
 from .tools import HFSpacesImageTool, ImageToolInput
 
 __all__ = [
@@ -23,5 +24,7 @@ __all__ = [
     "STARTED_EVENT",
     "ChatHFSpaces",
     "HFSpacesImageTool",
+    "HFSpacesTool",
+    "HFSpacesToolkit",
     "ImageToolInput",
 ]

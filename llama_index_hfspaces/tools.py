@@ -228,7 +228,7 @@ class HFSpacesToolSpec(BaseToolSpec):
             question (str): What to ask about the image.
             path (str | None): A local image file, instead of `image`.
         """
-        media = self._image_input(image, path)
+        media = await asyncio.to_thread(self._image_input, image, path)  # file I/O: off the loop
         generation = await _run(self.vision_model, [Message.user(question, media)])
         where = path if path is not None else _short(image or "")
         text = f"Answer about the image {where} (model {generation.model}): {generation.text}"

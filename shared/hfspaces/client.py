@@ -13,7 +13,7 @@ import logging
 import os
 import random
 import secrets
-from collections.abc import Awaitable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,12 +23,20 @@ from . import deadline as deadlines
 from . import errors, protocol
 from .auth import ZeroGPUIdentity, caller_headers, is_hf_space_origin
 from .config import Endpoint, SpaceConfig, parse_config
-from .job import Busy, Job, TextOf
+from .job import Job, TextOf
 from .media import Media
 from .schema import EndpointSchema, SpaceSchema, build_schema, endpoint_schema
 from .secret import Secret
 from .tasks import gather_all
-from .transport import Timeouts, Transport
+from .transport import (
+    Timeouts,
+    Transport,
+    basic_auth_header,
+    origin,
+    public_url,
+    read_body,
+)
+from .waiting import Busy, WaitingLine
 
 log = logging.getLogger("hfspaces")
 
@@ -61,6 +69,8 @@ class SpaceClient:
     `zerogpu_jwt=True` instead sends the token to the Hub only, for a ZeroGPU JWT for
     `space_id` that joins carry as `x-zerogpu-token` (the browser's route, unconfirmed;
     off by default, see `auth`).
+    `user:password@` in the URL is sent as HTTP basic auth and never shown. Output files
+    are fetched from the Space's own origin only, plus the `file_origins` (URLs) allowed.
     """
 
     def __init__(
@@ -79,6 +89,7 @@ class SpaceClient:
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
         max_quota_wait: float = 0.0,
         max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
+        file_origins: Iterable[str] = (),
     ) -> None:
         target = target.strip()
         if protocol.is_space_id(target):
@@ -90,7 +101,7 @@ class SpaceClient:
                 raise errors.InvalidInputError(
                     f"endpoint must be a Space id ('owner/name') or an http(s) URL: {target!r}"
                 )
-            self.base_url = target.rstrip("/")
+            self.base_url = public_url(target.rstrip("/"))
             self.space_id = space_id
         if space_id is not None:
             protocol.space_host(space_id)  # validates the id
@@ -114,6 +125,10 @@ class SpaceClient:
             self.space_id or "local/app", token if zerogpu_jwt else None, hub_url
         )
         self.headers = dict(headers or {})
+        basic = basic_auth_header(target)
+        if basic is not None:
+            self.headers.setdefault("Authorization", basic)
+        self.file_origins = frozenset({origin(self.base_url), *map(origin, file_origins)})
         self.max_download_bytes = max_download_bytes
         self.max_quota_wait = max_quota_wait
         if not (isinstance(max_queue_wait, (int, float)) and 0 <= max_queue_wait < float("inf")):
@@ -123,6 +138,7 @@ class SpaceClient:
         self.max_queue_wait = float(max_queue_wait)
         #: First wait and ceiling of the queue-full backoff (tests shorten it).
         self.queue_backoff_range = QUEUE_BACKOFF
+        self._waiting_line = WaitingLine()
         self._config: SpaceConfig | None = None
         self._schema: SpaceSchema | None = None
         self._config_lock: asyncio.Lock | None = None
@@ -253,7 +269,8 @@ class SpaceClient:
         URL media are not uploaded: the Space fetches them itself."""
         if media.url is not None:
             return protocol.file_data(media.url, orig_name=media.name, mime_type=media.mime_type)
-        key = media.digest()
+        # Hashing a file reads all of it: not on the event loop.
+        key = media.digest() if media.data is not None else await asyncio.to_thread(media.digest)
         while True:
             future = self._uploads.get(key)
             if future is None:
@@ -329,12 +346,27 @@ class SpaceClient:
             )
             try:
                 reply = await self.transport.request(
-                    "POST", url, data=form, headers=self._space_headers(), retry=False
+                    "POST",
+                    url,
+                    data=form,
+                    headers=self._space_headers(),
+                    retry=False,
+                    follow_redirects=False,  # a streamed file cannot be sent twice
                 )
             except errors.SpaceTimeoutError as exc:
                 raise errors.UploadError(
                     f"upload timed out: {exc.message}", space=self.space_id
                 ) from exc
+            except (aiohttp.ClientError, OSError) as exc:
+                raise errors.UploadError(
+                    f"upload failed: {type(exc).__name__}: {exc}", space=self.space_id
+                ) from exc
+        if 300 <= reply.status < 400:
+            raise errors.UploadError(
+                f"the Space redirected the upload (HTTP {reply.status}); uploads are not "
+                "sent twice. Point the client at the URL the Space redirects to.",
+                space=self.space_id,
+            )
         if reply.status == 413:
             raise errors.UploadError(
                 f"the Space refused the upload as too large ({media.size} bytes, HTTP 413); "
@@ -351,71 +383,80 @@ class SpaceClient:
         )
 
     def file_url(self, value: Any) -> str:
-        """The download URL of an output FileData (or a server path / URL string)."""
+        """The download URL of an output FileData (or a server path / URL string).
+
+        Raises `DownloadError` for a URL outside the Space's origin (and `file_origins`)
+        and for a server path that climbs out of its directory (`..`)."""
         path = value.get("path") if isinstance(value, dict) else value
         url = value.get("url") if isinstance(value, dict) else None
         if isinstance(path, str) and path.startswith(("http://", "https://")):
-            return path
+            return self._allowed_file_url(path)
         if isinstance(path, str) and path:
+            if ".." in path.replace("\\", "/").split("/"):
+                raise errors.DownloadError(
+                    f"refused the output file path {path[:120]!r}: it climbs out of its "
+                    "directory ('..')",
+                    space=self.space_id,
+                )
             prefix = self._config.api_prefix if self._config else "/gradio_api"
             return f"{self.base_url}{prefix}/file={quote(path)}"
         if isinstance(url, str) and url.startswith(("http://", "https://")):
-            return url
+            return self._allowed_file_url(url)
         raise errors.ProtocolError(f"output is not a file: {value!r:.120}", space=self.space_id)
+
+    def _allowed_file_url(self, url: str) -> str:
+        if origin(url) not in self.file_origins:
+            raise errors.DownloadError(
+                f"refused an output file on another origin ({public_url(url)[:120]}): output "
+                "files come from the Space's own origin; pass file_origins=[...] to allow more",
+                space=self.space_id,
+            )
+        return public_url(url)
 
     async def download(self, value: Any, *, max_bytes: int | None = None) -> bytes:
         """Download an output file into memory, refusing more than `max_bytes`."""
         cap = self.max_download_bytes if max_bytes is None else max_bytes
         url = self.file_url(value)
+        space = self.space_id
+
+        def too_large(message: str) -> errors.SpaceError:
+            return errors.DownloadError(
+                f"output file: {message} (raise max_download_bytes to accept it)", space=space
+            )
+
         try:
             resp = await self.transport.open(
                 "GET",
                 url,
                 headers=self._space_headers(),
                 trusted_host=self.base_url,
+                allowed_origins=self.file_origins,
                 timeout=self.transport.client_timeout(total=self.transport.timeouts.total),
             )
+        except errors.ProtocolError as exc:
+            raise errors.DownloadError(exc.message, space=space) from exc
         except asyncio.TimeoutError as exc:
             raise errors.DownloadError(
                 "output file download timed out before the server answered; retry later",
-                space=self.space_id,
+                space=space,
             ) from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             raise errors.DownloadError(
                 f"the connection was closed or reset before the output file arrived ({exc}); "
                 "retry the download",
-                space=self.space_id,
+                space=space,
             ) from exc
         try:
             if resp.status != 200:
                 raise errors.DownloadError(
-                    f"download of an output file failed (HTTP {resp.status})", space=self.space_id
+                    f"download of an output file failed (HTTP {resp.status})", space=space
                 )
-            if resp.content_length is not None and resp.content_length > cap:
-                raise errors.DownloadError(
-                    f"output file is {resp.content_length} bytes, over the {cap}-byte cap "
-                    "(raise max_download_bytes to accept it)",
-                    space=self.space_id,
-                )
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.content.iter_chunked(1 << 16):
-                size += len(chunk)
-                if size > cap:
-                    raise errors.DownloadError(
-                        f"output file exceeds the {cap}-byte cap (raise max_download_bytes)",
-                        space=self.space_id,
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return await read_body(resp, cap, too_large=too_large)
         except asyncio.TimeoutError as exc:
-            raise errors.DownloadError(
-                "output file download timed out", space=self.space_id
-            ) from exc
+            raise errors.DownloadError("output file download timed out", space=space) from exc
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
             raise errors.DownloadError(
-                f"the output file download was cut ({exc}); retry the download",
-                space=self.space_id,
+                f"the output file download was cut ({exc}); retry the download", space=space
             ) from exc
         finally:
             resp.close()
@@ -519,6 +560,7 @@ class SpaceClient:
                 f"{self.base_url}{config.api_prefix}/run/predict",
                 json=body,
                 headers={**self._space_headers(), **await self._identity_headers()},
+                max_bytes=self.transport.max_stream_bytes,  # the answer carries the outputs
             )
             answer = reply.json()
             if (
@@ -666,7 +708,10 @@ class SpaceClient:
             return
         config = self._config or await self.config()
         if config.major_version < 6 and not listening:
-            await self._hang_up_session(job, config)
+            try:
+                await self._hang_up_session(job, config)
+            except Exception as exc:  # whatever the stream did, the cancel below is sent
+                log.debug("hanging up job %s failed: %r", job.event_id, exc)
         body = {
             "session_hash": job.session_hash,
             "fn_index": job.endpoint.fn_index,
@@ -699,7 +744,8 @@ class SpaceClient:
             )
             try:
                 if resp.status == 200:
-                    await resp.content.readline()
+                    # One chunk, not a line: a hostile endless line must not stop the cancel.
+                    await resp.content.readany()
             finally:
                 resp.close()
 
@@ -713,6 +759,7 @@ class SpaceClient:
             return
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
 
     def _space_headers(self) -> dict[str, str]:
         """Headers for every request to the Space: the caller's own, and the HF token
@@ -747,6 +794,12 @@ def _replace_paths(value: Any, moved: Mapping[str, str]) -> Any:
     if isinstance(value, list):
         return [_replace_paths(v, moved) for v in value]
     return value
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    """Cleanup is best effort, but its failure is seen (never "exception never retrieved")."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background cleanup failed: %r", task.exception())
 
 
 def _session_hash() -> str:

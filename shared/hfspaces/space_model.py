@@ -24,7 +24,7 @@ from .secret import Secret
 from .spaces import adapter_for
 from .stops import StopScanner
 from .sync import close_at_exit
-from .transport import Timeouts
+from .transport import Timeouts, public_url
 
 #: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=http://..."`
 ENDPOINTS_ENV = "HFSPACES_ENDPOINTS"
@@ -99,7 +99,9 @@ class SpaceModel:
         download_images: bool = True,
     ) -> None:
         self.spec = model_spec(model, space, api_name)
-        self.endpoint = resolve_endpoint(self.spec, endpoint)
+        # The URL as given may carry `user:password@`: the client gets it, nobody sees it.
+        self._target = resolve_endpoint(self.spec, endpoint)
+        self.endpoint = public_url(self._target)
         self.adapter = adapter_for(self.spec)
         self.adapter.download = download_images
         space_id = self.spec.space if is_space_id(self.spec.space) else None
@@ -115,7 +117,9 @@ class SpaceModel:
             "max_quota_wait": max_quota_wait,
             "max_queue_wait": max_queue_wait,
         }
-        SpaceClient(self.endpoint, **self._client_kwargs)  # validate the settings now
+        SpaceClient(self._target, **self._client_kwargs)  # validate the settings now
+        # One client per live loop. Weak keys alone do not free a closed loop (its client's
+        # session refers to it), so entries of closed loops are dropped on each lookup.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
             weakref.WeakKeyDictionary()
         )
@@ -134,9 +138,17 @@ class SpaceModel:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = SpaceClient(self.endpoint, **self._client_kwargs)
+            self._forget_closed_loops()
+            client = self._clients[loop] = SpaceClient(self._target, **self._client_kwargs)
             self._guards[loop] = _close_with_loop(loop, client)
         return client
+
+    def _forget_closed_loops(self) -> None:
+        for old in [old for old in self._clients if old.is_closed()]:
+            # Normally closed by its guard at the end of `asyncio.run()`; if the loop was
+            # closed without that, its session can only be abandoned now.
+            self._clients.pop(old).transport.abandon()
+            self._guards.pop(old, None)
 
     async def aclose(self) -> None:
         """Close the client of the running loop (others close with their loop)."""
@@ -222,7 +234,7 @@ def check_limits(spec: ModelSpec, conversation: Conversation) -> None:
     if images > spec.max_images:
         fix = (
             "send one image per call (ask about each image separately, or combine them into "
-            "one picture yourself)"
+            "one picture yourself); earlier messages count too: leave their images out"
             if spec.max_images == 1
             else f"send at most {spec.max_images}, or split the question over several calls"
         )

@@ -38,6 +38,8 @@ def test_call_saves_files_and_prints_outputs(
     done = run_cli("call", stt_app_url, "transcribe", "--audio", str(wav), "--json")
     record = json.loads(done.stdout.splitlines()[-1])
     assert record["outputs"][0] == "hello world (transcribed 1.00 s of english speech)"
+    unqueued = run_cli("call", stt_app_url, "/clear", "--s", "bye")  # run/predict
+    assert unqueued.returncode == 0 and "Echo: bye" in unqueued.stdout, unqueued.stderr
 
 
 def test_call_refuses_bad_arguments_before_any_request(image_app_url: str) -> None:  # noqa: F811

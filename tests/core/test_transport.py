@@ -245,7 +245,8 @@ async def test_redirect_to_other_host_drops_credentials(
     for name in ("authorization", "x-zerogpu-token", "x-zerogpu-uuid"):
         assert name not in cross
         assert name in same_host
-    assert cross["x-plain"] == "kept"
+    # The origin rule: every header the caller gave stays on the origin it was meant for.
+    assert "x-plain" not in cross and same_host["x-plain"] == "kept"
 
 
 async def test_redirect_loop_is_protocol_error(

@@ -226,3 +226,12 @@ async def test_quota_error_tells_the_agent_when_to_come_back(fresh_replica: Any)
     assert message.status == "error"
     assert "ran out of free GPU quota" in message.content
     assert "called again in" in message.content and "retry" not in message.content.lower()
+
+
+def test_options_reach_the_client(image_app_url: str, monkeypatch: Any) -> None:  # noqa: F811
+    monkeypatch.setenv("HF_TOKEN", "hf_" + "x" * 30)
+    anonymous = HFSpacesTool.from_space(image_app_url, hf_token=False, max_queue_wait=5)
+    options = anonymous.space_tool.connection._options
+    assert options["hf_token"] is False and options["max_queue_wait"] == 5
+    with pytest.raises(TypeError, match="unknown option"):
+        HFSpacesTool.from_space(image_app_url, colour="red")
