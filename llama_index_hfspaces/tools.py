@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Sequence
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfspaces import (
     Generation,
@@ -31,6 +31,9 @@ from llama_index.core.tools.tool_spec.base import BaseToolSpec
 
 from .events import announce
 from .utils import generated_image_block
+
+if TYPE_CHECKING:
+    from .space_tools import SpaceToolSpec
 
 DEFAULT_QUESTION = "Describe this image in detail."
 
@@ -89,6 +92,16 @@ class HFSpacesToolSpec(BaseToolSpec):
         # Per instance: a copy (deepcopy, pickle) builds its own, with its own sessions.
         self._models = ModelCache.owned(self, self._models)
         return self._models.get(model, self._settings)
+
+    @classmethod
+    def from_space(
+        cls, target: str, api_names: Sequence[str] | None = None, **options: Any
+    ) -> "SpaceToolSpec":
+        """Tools from any Space's own API: one `FunctionTool` per endpoint (see
+        `llama_index_hfspaces.space_tools.SpaceToolSpec`)."""
+        from .space_tools import SpaceToolSpec
+
+        return SpaceToolSpec(target, api_names, **options)
 
     def __repr__(self) -> str:
         return (

@@ -16,6 +16,18 @@ class Queued:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueFullWait:
+    """The Space turned the join away (HTTP 503: its queue is full, normal on a busy
+    ZeroGPU Space, which holds one waiting job). The client tries again in `retry_in`
+    seconds; `attempt` counts the refusals so far, `waited` the seconds spent in them."""
+
+    reason: str
+    attempt: int
+    waited: float
+    retry_in: float
+
+
+@dataclass(frozen=True, slots=True)
 class Started:
     """A worker took the job; `eta` is the Space's estimate of the run time."""
 
@@ -67,4 +79,4 @@ class Completed:
     event_id: str | None = field(default=None, compare=False)
 
 
-Event = Queued | Started | Progress | Log | Partial | TextDelta | Completed
+Event = QueueFullWait | Queued | Started | Progress | Log | Partial | TextDelta | Completed

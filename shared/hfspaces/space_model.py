@@ -17,7 +17,8 @@ from .conversation import Conversation
 from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
-from .models import ModelSpec, get_model
+from .models import ModelSpec, chat_space_spec, get_model
+from .protocol import is_space_id
 from .secret import Secret
 from .spaces import adapter_for
 from .stops import StopScanner
@@ -42,6 +43,22 @@ def resolve_endpoint(spec: ModelSpec, endpoint: EndpointSetting) -> str:
     return spec.space
 
 
+def model_spec(model: str | ModelSpec | None, space: str | None, api_name: str | None) -> ModelSpec:
+    """A registry model, or the chat endpoint of any Space (`space=`): exactly one."""
+    if space is not None:
+        if model is not None:
+            raise InvalidInputError(
+                "give either a registry model or space=, not both (space= is for any chat "
+                "Space; use endpoint= to reach a registry model's Space elsewhere)"
+            )
+        return chat_space_spec(space, api_name)
+    if api_name is not None:
+        raise InvalidInputError("api_name goes with space= (registry models know their endpoint)")
+    if model is None:
+        raise InvalidInputError("give a registry model (e.g. 'phi-4-multimodal') or space=")
+    return get_model(model)
+
+
 def endpoints_from_env() -> dict[str, str]:
     raw = os.environ.get(ENDPOINTS_ENV, "")
     pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
@@ -53,12 +70,19 @@ class SpaceModel:
 
     >>> model = SpaceModel("phi-4-multimodal", endpoint="http://127.0.0.1:7860/...")
     >>> async for event in model.stream([Message.user("hi")]): ...
+
+    Or any chat Space, no registry entry needed (`spaces.chat` says how it is driven):
+
+    >>> SpaceModel(space="owner/some-chat-space")            # its chat endpoint, found
+    >>> SpaceModel(space="http://127.0.0.1:7860", api_name="/respond")
     """
 
     def __init__(
         self,
-        model: str | ModelSpec,
+        model: str | ModelSpec | None = None,
         *,
+        space: str | None = None,
+        api_name: str | None = None,
         endpoint: EndpointSetting = None,
         hf_token: Any = None,
         hub_url: str | None = None,
@@ -67,12 +91,13 @@ class SpaceModel:
         max_quota_wait: float = 0.0,
         download_images: bool = True,
     ) -> None:
-        self.spec = get_model(model)
+        self.spec = model_spec(model, space, api_name)
         self.endpoint = resolve_endpoint(self.spec, endpoint)
         self.adapter = adapter_for(self.spec)
         self.adapter.download = download_images
+        space_id = self.spec.space if is_space_id(self.spec.space) else None
         self._client_kwargs: dict[str, Any] = {
-            "space_id": self.spec.space,
+            "space_id": space_id,
             "hf_token": Secret.coerce(hf_token),
             "hub_url": hub_url,
             "timeout": Timeouts.of(timeout),
