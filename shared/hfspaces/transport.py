@@ -326,9 +326,10 @@ class Transport:
 
         The origin rule: `headers` (the caller's own and the credentials) reach only the
         origin of `trusted_host` (default: the request's own URL); from a hop to any other
-        origin on, the request goes without them. With `allowed_origins`, a URL or redirect outside them
-        is refused (`ProtocolError`) before it is requested. Without `follow_redirects`
-        a redirect is returned as it is (a body that cannot be sent twice).
+        origin on, the request goes without them. With `allowed_origins`, a URL or
+        redirect outside them is refused (`ProtocolError`) before it is requested.
+        Without `follow_redirects` a redirect is returned as it is (a body that cannot be
+        sent twice).
         """
         trusted = origin(trusted_host or url)
         hdrs = dict(headers or {})
