@@ -25,6 +25,7 @@ from hfspaces.space_model import model_spec
 from hfspaces.spaces import adapter_for
 from hfspaces.sync import iterate_sync
 from hfspaces.tokens import count_message, count_text
+from hfspaces.transport import public_url
 from langchain_core.callbacks import (
     AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
@@ -248,7 +249,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         spec = self._spec()
         params: dict[str, Any] = {"model": spec.id, "space": spec.space}
         if isinstance(self.endpoint, str):
-            params["endpoint"] = self.endpoint
+            params["endpoint"] = public_url(self.endpoint)  # traced: never a URL's password
         for name in (*_SAMPLING, "max_tokens", "stop"):
             value = getattr(self, name)
             if value is not None:

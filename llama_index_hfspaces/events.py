@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from hfspaces import Log, Progress, Queued, Started
+from hfspaces import Log, Progress, Queued, QueueFullWait, Started
 
 # The core re-exports get_dispatcher without an __all__ (strict mypy flags that).
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
@@ -19,9 +19,10 @@ from llama_index.core.instrumentation.events import BaseEvent
 
 dispatcher = get_dispatcher(__name__)
 
-JobEventKind = Literal["queued", "started", "progress", "log"]
+JobEventKind = Literal["queue_wait", "queued", "started", "progress", "log"]
 
 _KINDS: dict[type, JobEventKind] = {
+    QueueFullWait: "queue_wait",
     Queued: "queued",
     Started: "started",
     Progress: "progress",
@@ -32,9 +33,10 @@ _KINDS: dict[type, JobEventKind] = {
 class HFSpacesJobEvent(BaseEvent):
     """What a Space job is doing before and while it answers.
 
-    `kind` is "queued" (data: rank, queue_size, eta), "started" (eta), "progress" (desc,
-    index, length, unit, progress) or "log" (level, message, title: ZeroGPU posts its
-    "waiting for a GPU" notes here)."""
+    `kind` is "queue_wait" (the queue is full, the client tries again; data: reason,
+    attempt, waited, retry_in), "queued" (data: rank, queue_size, eta), "started" (eta),
+    "progress" (desc, index, length, unit, progress) or "log" (level, message, title:
+    ZeroGPU posts its "waiting for a GPU" notes here)."""
 
     kind: JobEventKind
     model: str

@@ -12,7 +12,8 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .client import SpaceClient
+from . import deadline as deadlines
+from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .conversation import Conversation
 from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
@@ -23,7 +24,7 @@ from .secret import Secret
 from .spaces import adapter_for
 from .stops import StopScanner
 from .sync import close_at_exit
-from .transport import Timeouts
+from .transport import Timeouts, public_url
 
 #: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=http://..."`
 ENDPOINTS_ENV = "HFSPACES_ENDPOINTS"
@@ -75,6 +76,9 @@ class SpaceModel:
 
     >>> SpaceModel(space="owner/some-chat-space")            # its chat endpoint, found
     >>> SpaceModel(space="http://127.0.0.1:7860", api_name="/respond")
+
+    Identity, queue waiting and the deadline are `SpaceClient`'s (`hf_token`,
+    `send_hf_token`, `zerogpu_jwt`, `max_queue_wait`); `timeout` bounds each whole call.
     """
 
     def __init__(
@@ -85,26 +89,37 @@ class SpaceModel:
         api_name: str | None = None,
         endpoint: EndpointSetting = None,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        zerogpu_jwt: bool = False,
         hub_url: str | None = None,
         timeout: Timeouts | float | None = None,
         max_retries: int = 3,
         max_quota_wait: float = 0.0,
+        max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
         download_images: bool = True,
     ) -> None:
         self.spec = model_spec(model, space, api_name)
-        self.endpoint = resolve_endpoint(self.spec, endpoint)
+        # The URL as given may carry `user:password@`: the client gets it, nobody sees it.
+        self._target = resolve_endpoint(self.spec, endpoint)
+        self.endpoint = public_url(self._target)
         self.adapter = adapter_for(self.spec)
         self.adapter.download = download_images
         space_id = self.spec.space if is_space_id(self.spec.space) else None
         self._client_kwargs: dict[str, Any] = {
             "space_id": space_id,
-            "hf_token": Secret.coerce(hf_token),
+            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
+            "hf_token": Secret.coerce(hf_token) or False,
+            "send_hf_token": send_hf_token,
+            "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
             "timeout": Timeouts.of(timeout),
             "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
+            "max_queue_wait": max_queue_wait,
         }
-        SpaceClient(self.endpoint, **self._client_kwargs)  # validate the settings now
+        SpaceClient(self._target, **self._client_kwargs)  # validate the settings now
+        # One client per live loop. Weak keys alone do not free a closed loop (its client's
+        # session refers to it), so entries of closed loops are dropped on each lookup.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
             weakref.WeakKeyDictionary()
         )
@@ -123,9 +138,17 @@ class SpaceModel:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = SpaceClient(self.endpoint, **self._client_kwargs)
+            self._forget_closed_loops()
+            client = self._clients[loop] = SpaceClient(self._target, **self._client_kwargs)
             self._guards[loop] = _close_with_loop(loop, client)
         return client
+
+    def _forget_closed_loops(self) -> None:
+        for old in [old for old in self._clients if old.is_closed()]:
+            # Normally closed by its guard at the end of `asyncio.run()`; if the loop was
+            # closed without that, its session can only be abandoned now.
+            self._clients.pop(old).transport.abandon()
+            self._guards.pop(old, None)
 
     async def aclose(self) -> None:
         """Close the client of the running loop (others close with their loop)."""
@@ -152,9 +175,18 @@ class SpaceModel:
         params = params or GenerationParams()
         self.validate(conversation, params)
         scanner = StopScanner(params.stop)
-        events = self.adapter.run(self.client, conversation, params)
+        client = self.client
+        total = client.transport.timeouts.total
+        # One deadline for the whole call: each step runs under it (never across a yield).
+        end = asyncio.get_running_loop().time() + total
+        events = self.adapter.run(client, conversation, params)
         try:
-            async for event in events:
+            while True:
+                try:
+                    async with deadlines.bounded(end, total, self.spec.space):
+                        event = await events.__anext__()
+                except StopAsyncIteration:
+                    break
                 if isinstance(event, TextDelta):
                     text = scanner.feed(event.text)
                     if text:

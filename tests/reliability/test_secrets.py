@@ -259,9 +259,10 @@ async def test_output_file_on_another_host_gets_no_credentials(rep: Any, fake_sp
         hf_token=TOKEN,
         hub_url=rep.hub_url,
         headers={"Authorization": f"Bearer {TOKEN}"},
+        file_origins=[elsewhere.url],  # files from another origin only when allowed
     )
     await client.config()
-    # An output FileData pointing at another host, by `path` or by `url`.
+    # An output FileData pointing at another (allowed) host, by `path` or by `url`.
     assert await client.download({"path": f"{elsewhere.url}/files/out.png"})
     assert await client.download({"path": None, "url": f"{elsewhere.url}/files/out.png"})
     assert await client.download({"path": "local.png"})

@@ -15,6 +15,7 @@ from ..image_files import write_new
 from ..media import extension_for, safe_filename, sniff_mime
 from ..space_model import SpaceModel
 from .common import (
+    AnonymousOpt,
     DebugOpt,
     EndpointOpt,
     JsonOpt,
@@ -92,6 +93,7 @@ def image(
     endpoint: EndpointOpt = None,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = None,
+    anonymous: AnonymousOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -103,7 +105,12 @@ def image(
         if not 1 <= n <= 5:  # say it in the flag's name, not the library's
             raise InvalidInputError(f"--n must be between 1 and 5 (the Space draws 5), got {n}")
         params = GenerationParams(seed=seed, guidance=guidance, num_images=n)
-        space_model = SpaceModel(IMAGE_MODEL, endpoint=endpoint, timeout=timeout)
+        space_model = SpaceModel(
+            IMAGE_MODEL,
+            endpoint=endpoint,
+            timeout=timeout,
+            hf_token=False if anonymous else None,
+        )
         space_model.validate([Message.user(prompt)], params)
         return space_model, params
 
