@@ -158,10 +158,11 @@ def _tool_call(args: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_image_tool_sends_queue_events(rep: Any, recorder: Recorder, mode: str) -> None:
-    """The tool's job news reaches the tool run's handlers, as the chat model's does: here
-    two refused joins (a full ZeroGPU queue) waited through, then the queue and the start.
-    (The real Janus Space reports no gr.Progress; progress would take the same path.)"""
-    rep.configure(join_status=503, join_fail_count=2, retry_after=0)
+    """The tool's job news reaches the tool run's handlers, as the chat model's does: two
+    refused joins (a full ZeroGPU queue) waited through, the queue, the start, and
+    ZeroGPU's log lines while it waits for a GPU. (The real Janus Space reports no
+    gr.Progress; progress would take the same path.)"""
+    rep.configure(join_status=503, join_fail_count=2, retry_after=0, queue_delay=0.1)
     tool = HFSpacesImageTool()
     config: Any = {"callbacks": [recorder]}
     args = _tool_call({"prompt": "a lighthouse", "seed": 5, "num_images": 2})
@@ -174,19 +175,21 @@ async def test_image_tool_sends_queue_events(rep: Any, recorder: Recorder, mode:
     assert names.count("hfspaces_queue_wait") == 2
     assert names.index("hfspaces_queue_wait") < names.index("hfspaces_queue")
     assert names.index("hfspaces_queue") < names.index("hfspaces_started")
-    started = recorder.events("hfspaces_started")[0]
-    assert started["model"] == "janus-pro-7b-image" and len(recorder.run_ids) == 1
+    logs = recorder.events("hfspaces_log")
+    assert logs[0]["model"] == "janus-pro-7b-image" and logs[0]["title"] == "ZeroGPU queue"
+    assert len(recorder.run_ids) == 1
     await tool.aclose()
 
 
 async def test_image_tool_events_appear_in_astream_events(rep: Any) -> None:
+    rep.configure(queue_delay=0.1)
     tool = HFSpacesImageTool()
     events = [
         e
         async for e in tool.astream_events({"prompt": "a boat", "seed": 1}, version="v2")
         if e["event"] == "on_custom_event"
     ]
-    assert {"hfspaces_queue", "hfspaces_started"} <= {e["name"] for e in events}
+    assert {"hfspaces_queue", "hfspaces_started", "hfspaces_log"} <= {e["name"] for e in events}
     await tool.aclose()
 
 
