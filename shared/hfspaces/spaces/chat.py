@@ -33,11 +33,10 @@ from ..conversation import AudioPart, Conversation, ImagePart, Message, TextPart
 from ..errors import EndpointNotFoundError, InvalidInputError, ProtocolError, UnsupportedInputError
 from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
-from ..media import Media
 from ..schema import DEFAULT, EndpointSchema, Parameter, SpaceSchema
 from .base import Adapter, events, finished, gather_all
 from .janus_pro import fold_question
-from .phi4 import build_history, message_text
+from .phi4 import _key, build_history, message_text
 
 MESSAGE_TYPES = ("textbox", "multimodaltextbox")
 FILE_INPUTS = {"image": "image", "audio": "audio"}
@@ -327,10 +326,6 @@ class ChatAdapter(Adapter):
                 if newest is not None:
                     data[index] = files[_key(newest)]
         return data
-
-
-def _key(media: Media) -> str:
-    return str(media.digest() if media.url is None else media.url)
 
 
 def _pairs(conversation: Conversation) -> list[list[str | None]]:
