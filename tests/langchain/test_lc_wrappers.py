@@ -105,8 +105,10 @@ def test_pickling_an_explicit_token_that_is_not_hf_token_is_refused(
     model = ChatHFSpaces(hf_token=TOKEN)
     with pytest.raises(TypeError, match="set HF_TOKEN"):
         pickle.dumps(model)
-    anonymous = pickle.loads(pickle.dumps(ChatHFSpaces()))
-    assert anonymous.api_key is None
+    assert pickle.loads(pickle.dumps(ChatHFSpaces())).api_key is None  # no token anywhere
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    anonymous = pickle.dumps(ChatHFSpaces(hf_token=False))  # anonymous on purpose: kept
+    assert TOKEN.encode() not in anonymous and pickle.loads(anonymous).api_key is False
 
 
 async def test_image_tool_deepcopies_and_pickles(
