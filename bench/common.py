@@ -100,11 +100,13 @@ class ReplicaProcess:
 
 def start_replica(answer_words: int = 200, image_size: int = 768) -> ReplicaProcess:
     """The replica CLI (`python -m hfspaces.replica`) in its own process (its CPU is not the
-    client's), served as it is."""
+    client's), with ZeroGPU's limits lifted (`--no-zerogpu`): these measures are the client's
+    own overhead. The one-slot measures are bench/one_slot.py's."""
     cmd = [
         sys.executable, "-m", "hfspaces.replica", "--token-delay", "0",
         "--answer-words", str(answer_words), "--image-size", str(image_size), "--no-quota",
-    ]  # no --concurrency: unlimited (default_concurrency_limit=None), max_threads 400
+        "--no-zerogpu",
+    ]  # the client's own overhead: no one-slot queue, no --concurrency (unlimited), 400 threads
     env = {**os.environ, "HFSPACES_REPLICA_LOG_LEVEL": "error"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     urls: dict[str, str] = {}

@@ -8,7 +8,8 @@ its CPU time and how far its peak RSS rose during the call:
 - bomb: `/config` is 1 GiB of zeros gzip-compressed to about 1 MB (item 1);
 - append32: 16 append diffs of 32 MB onto one output (item 6);
 - tokens: an 8 MB string, then 3,000 one-character append diffs (item 7);
-- line16/32/60: one `data:` line of 16, 32 or 60 MB, a legitimate answer (item 7).
+- line16/32/60: one `data:` line of 16, 32 or 60 MB, a legitimate answer (item 7);
+- chat: an ordinary stream, 5,000 one-word appends to a chat history (no regression).
 
     python bench/hostile.py --base /tmp/hbase --head .
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 MB = 1024 * 1024
-SCENARIOS = ("bomb", "append32", "tokens", "line16", "line32", "line60")
+SCENARIOS = ("bomb", "append32", "tokens", "line16", "line32", "line60", "chat")
 CONFIG = {
     "version": "6.31.0",
     "protocol": "sse_v3",
@@ -66,7 +67,7 @@ def generating(diff: Any) -> bytes:
     )
 
 
-def completed(value: str) -> bytes:
+def completed(value: Any) -> bytes:
     return event(
         {
             "msg": "process_completed",
@@ -94,6 +95,10 @@ def streams() -> dict[str, list[bytes]]:
     }
     for size in (16, 32, 60):
         out[f"line{size}"] = [completed("y" * (size * MB))]
+    history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]
+    word = generating([["append", [1, "content"], "word "]])
+    final = [history[0], {"role": "assistant", "content": "word " * 5000}]
+    out["chat"] = [generating(history), *([word] * 5000), completed(final)]
     return out
 
 

@@ -466,14 +466,17 @@ class _Answer:
 
     Reading `text_of` of the whole outputs costs the answer's length, so it is done only
     until the text is seen to grow by exactly what one `append` diff on one string leaf
-    added: from then on, a diff that only appends to that leaf is the delta itself."""
+    added: from then on, a diff that only appends to that leaf is the delta itself. An
+    append to a string changes no structure, so while `text_of` finds no text at all it
+    is not asked again until another kind of edit (the completion always is)."""
 
-    __slots__ = ("_chunks", "_leaf", "_text_of")
+    __slots__ = ("_chunks", "_leaf", "_no_text", "_text_of")
 
     def __init__(self, text_of: TextOf) -> None:
         self._text_of = text_of
         self._chunks: list[str] = []
         self._leaf: tuple[int, list[Any]] | None = None
+        self._no_text = False
 
     def after(self, outputs: list[Any], diffs: list[Any] | None = None) -> str | None:
         """The text added by the update that produced `outputs` (`diffs`: its edits)."""
@@ -481,9 +484,12 @@ class _Answer:
         if edit is not None and self._leaf == edit[:2]:
             self._chunks.append(edit[2])
             return edit[2]
+        if edit is not None and self._no_text:
+            return None
         emitted = "".join(self._chunks)
         self._chunks = [emitted] if emitted else []
         text = _safe_text(self._text_of, protocol.materialize(outputs))
+        self._no_text = text is None
         delta = protocol.appended_text(emitted, text)
         if delta:
             self._chunks.append(delta)

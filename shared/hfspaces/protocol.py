@@ -93,7 +93,7 @@ class SSEDecoder:
             line = b"".join(self._pending)
             self._pending.clear()
             self._pending_size = 0
-            self._line(line[:-1] if line.endswith(b"\r") else line, out)
+            self._line(line.rstrip(b"\r"), out)
         self._line(b"", out)
         return out
 

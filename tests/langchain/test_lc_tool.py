@@ -19,7 +19,8 @@ from langchain_hfspaces import HFSpacesImageTool
 
 @pytest.fixture
 async def image_tool(rep: Any) -> AsyncIterator[HFSpacesImageTool]:
-    tool = HFSpacesImageTool(max_retries=0)  # a refused join fails at once
+    # A refused join fails at once; a full queue is waited through for 1 s at most.
+    tool = HFSpacesImageTool(max_retries=0, max_queue_wait=1.0)
     yield tool
     await tool.aclose()
 

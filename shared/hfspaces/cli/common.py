@@ -111,7 +111,7 @@ def run_guarded(action: Callable[[], T], *, debug: bool, as_json: bool = False) 
             trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             print(terminal_safe(trace, 20 * MAX_ERROR, lines=True), file=sys.stderr, end="")
         if as_json:
-            emit_json(_error_record(type(exc).__name__, line, code))
+            emit_json(_error_record(type(exc).__name__, terminal_safe(line, MAX_ERROR), code))
         fail(line, code)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..client import SpaceClient
+from ..config import Endpoint
 from ..conversation import AudioPart, Conversation, ImagePart, TextPart
 from ..errors import InvalidInputError, UnsupportedInputError
 from ..events import Completed, Event, Partial
@@ -93,18 +95,18 @@ def finished(spec: ModelSpec, client: SpaceClient, event: Completed, **fields: A
     )
 
 
+@dataclass(frozen=True)
 class Call:
     """An endpoint an adapter calls, with the shape it was written for: the component
     types of its first inputs and outputs. A Space that changed fails with a
     `SpaceChangedError` saying how, before anything is sent."""
 
-    def __init__(
-        self, api_name: str, fn_index: int, inputs: Sequence[str], outputs: Sequence[str]
-    ) -> None:
-        self.api_name, self.fn_index = api_name, fn_index
-        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+    api_name: str
+    fn_index: int
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
 
-    async def resolve(self, client: SpaceClient) -> Any:
+    async def resolve(self, client: SpaceClient) -> Endpoint:
         endpoint = await client.endpoint(self.api_name, fallback=self.fn_index)
         config = await client.config()
         endpoint_schema(config, endpoint, space=client.space_id).require(self.inputs, self.outputs)
