@@ -303,8 +303,10 @@ async def test_a_bad_answer_twice_raises_a_typed_error_with_the_raw_text(
     rep.configure(answer_words=3)  # the replica cuts its JSON after three words
     with pytest.raises(StructuredOutputError, match="after 2 attempts") as caught:
         await janus.with_structured_output(Receipt).ainvoke([picture("read it")])
-    assert caught.value.raw_text.startswith('{"merchant":') and "JSON is invalid" in str(
-        caught.value
+    assert (
+        caught.value.raw_text.startswith('{"merchant":')
+        and caught.value.space == "deepseek-ai/Janus-Pro-7B"
+        and "JSON is invalid" in str(caught.value)
     )
     raw = await janus.with_structured_output(Receipt, include_raw=True).ainvoke(
         [picture("read it")]

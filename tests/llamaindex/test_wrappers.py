@@ -221,7 +221,10 @@ def test_a_bad_answer_twice_raises_a_typed_error_with_the_raw_text(
     before = requests_made(fresh_replica)[0]
     with pytest.raises(StructuredOutputError, match="after 2 attempts") as caught:
         janus.structured_predict(Receipt, _receipt_prompt(png_bytes), shop="x")
-    assert caught.value.raw_text.startswith('{"merchant":')
+    assert (
+        caught.value.raw_text.startswith('{"merchant":')
+        and caught.value.space == "deepseek-ai/Janus-Pro-7B"
+    )
     assert requests_made(fresh_replica)[0] - before == 2  # the answer and one re-ask
 
 
