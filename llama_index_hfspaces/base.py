@@ -43,12 +43,16 @@ from llama_index.core.bridge.pydantic import (
     SecretStr,
     model_validator,
 )
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
 from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
 from llama_index.core.prompts import BasePromptTemplate
 
-from .events import announce
+from .events import announce, dispatcher
 from .utils import (
     ChatStream,
     completion_response,
@@ -364,7 +368,8 @@ class HFSpacesLLM(LLM):
         the JSON schema goes into the last user message, the answer is parsed and
         validated, a failure is asked about once more, then `StructuredOutputError`."""
         run = self._attempts(output_cls, prompt, prompt_args)
-        return _structured_result(drive(run, lambda m: self.chat(m, **(llm_kwargs or {}))))
+        answer = drive(run, lambda m: self.chat(m, **(llm_kwargs or {})))
+        return _structured_result(answer)
 
     async def astructured_predict(
         self,
@@ -402,6 +407,12 @@ class HFSpacesLLM(LLM):
     def _attempts(
         self, output_cls: type[Model], prompt: BasePromptTemplate, prompt_args: dict[str, Any]
     ) -> Generator[list[ChatMessage], ChatResponse, Outcome[ChatResponse, Model]]:
+        # LlamaIndex's own start/end events, as its default structured_predict sends them.
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
         request = StructuredRequest(output_cls.model_json_schema(), output_cls.model_validate)
         messages = with_instructions(
             prompt.format_messages(llm=self, **prompt_args), request.instructions()
@@ -421,6 +432,7 @@ def _structured_result(outcome: Outcome[ChatResponse, Model]) -> Model:
     _, value, error = outcome
     if error is not None:
         raise error
+    dispatcher.event(LLMStructuredPredictEndEvent(output=value))
     return cast("Model", value)
 
 
