@@ -212,8 +212,9 @@ def tool_error_message(exc: SpaceError | InvalidInputError) -> str:
         wait = _in_words(exc.retry_after)
         when = f"try again in {wait}" if wait else "try again later"
         return (
-            f"The image Space's free GPU quota is used up ({exc.message}); {when}, or tell "
-            "the user that a Hugging Face token with more quota (HF_TOKEN) avoids this."
+            # The core's message already says what this caller can do (a token, PRO, wait).
+            f"The image Space's GPU quota is used up ({exc.message}); {when}, and tell "
+            "the user what the message advises."
         )
     if isinstance(exc, (QueueFullError, RateLimitError, GPUUnavailableError)):
         return f"The image Space is busy ({exc.message}); try again in a minute."

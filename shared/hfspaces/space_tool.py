@@ -416,8 +416,9 @@ def agent_message(exc: BaseException, what: str) -> str:
         wait = in_words(exc.retry_after)
         when = f"it can be called again in {wait}" if wait else "it can be called again later"
         return (
-            f"{what} ran out of free GPU quota ({message}); {when}. Tell the user; a "
-            "Hugging Face token with more quota (HF_TOKEN) avoids this."
+            # The core's message already says what this caller can do (a token, PRO, wait).
+            f"{what} ran out of GPU quota ({message}); {when}. Tell the user what the "
+            "message advises."
         )
     if isinstance(exc, errors.QueueFullError):
         return (
