@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         ClientClosedError,
         ConnectError,
         DownloadError,
+        EndpointMismatchError,
         EndpointNotFoundError,
         GPUQuotaExceededError,
         GPUUnavailableError,
@@ -34,7 +35,17 @@ if TYPE_CHECKING:
         UploadError,
         ZeroGPUTokenExpiredError,
     )
-    from .events import Completed, Event, Log, Partial, Progress, Queued, Started, TextDelta
+    from .events import (
+        Completed,
+        Event,
+        Log,
+        Partial,
+        Progress,
+        Queued,
+        Rerouted,
+        Started,
+        TextDelta,
+    )
     from .generation import GeneratedImage, Generation, GenerationParams
     from .job import Job
     from .media import Media
@@ -54,6 +65,7 @@ _LAZY: dict[str, str] = {
     "Completed": "events",
     "ConnectError": "errors",
     "DownloadError": "errors",
+    "EndpointMismatchError": "errors",
     "EndpointNotFoundError": "errors",
     "Event": "events",
     "GPUQuotaExceededError": "errors",
@@ -77,6 +89,7 @@ _LAZY: dict[str, str] = {
     "QueueFullError": "errors",
     "Queued": "events",
     "RateLimitError": "errors",
+    "Rerouted": "events",
     "Secret": "secret",
     "ServerError": "errors",
     "SessionLostError": "errors",
@@ -107,6 +120,7 @@ __all__ = [
     "Completed",
     "ConnectError",
     "DownloadError",
+    "EndpointMismatchError",
     "EndpointNotFoundError",
     "Event",
     "GPUQuotaExceededError",
@@ -129,6 +143,7 @@ __all__ = [
     "QueueFullError",
     "Queued",
     "RateLimitError",
+    "Rerouted",
     "Secret",
     "ServerError",
     "SessionLostError",

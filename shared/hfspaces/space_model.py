@@ -8,38 +8,55 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from . import protocol
 from .client import SpaceClient
 from .conversation import Conversation
 from .errors import InvalidInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
 from .models import ModelSpec, get_model
+from .pool import SEPARATOR, EndpointPool, Member, public_endpoint, split_endpoints
 from .secret import Secret
 from .spaces import adapter_for
 from .stops import StopScanner
 from .sync import close_at_exit
 from .transport import Timeouts
 
-#: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=http://..."`
+#: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=a|b|owner/dup"`
+#: (several copies of one Space separated by `|` form a pool).
 ENDPOINTS_ENV = "HFSPACES_ENDPOINTS"
 
-EndpointSetting = str | Mapping[str, str] | None
+#: One endpoint, several (a pool), or a mapping from Space id / model id to either.
+Endpoints = str | Sequence[str]
+EndpointSetting = Endpoints | Mapping[str, Endpoints] | None
+
+
+def resolve_endpoints(spec: ModelSpec, endpoint: EndpointSetting) -> list[str]:
+    """Where to reach the model's Space: explicit endpoints, a per-Space / per-model
+    mapping, the `HFSPACES_ENDPOINTS` environment variable, or the Space id itself.
+    More than one means a pool of copies of the Space."""
+    if isinstance(endpoint, (str, list, tuple)):
+        given = split_endpoints(endpoint)
+        if given:
+            return given
+    mapping: Mapping[str, Endpoints] = (
+        endpoint if isinstance(endpoint, Mapping) else endpoints_from_env()
+    )
+    for key in (spec.id, spec.space, spec.space.lower()):
+        if key in mapping:
+            found = split_endpoints(mapping[key])
+            if found:
+                return found
+    return [spec.space]
 
 
 def resolve_endpoint(spec: ModelSpec, endpoint: EndpointSetting) -> str:
-    """Where to reach the model's Space: an explicit endpoint, a per-Space / per-model
-    mapping, the `HFSPACES_ENDPOINTS` environment variable, or the Space id itself."""
-    if isinstance(endpoint, str) and endpoint.strip():
-        return endpoint.strip()
-    mapping: Mapping[str, str] = endpoint if isinstance(endpoint, Mapping) else endpoints_from_env()
-    for key in (spec.id, spec.space, spec.space.lower()):
-        if key in mapping:
-            return mapping[key]
-    return spec.space
+    """The endpoints as one display string (`a|b` for a pool; passwords hidden)."""
+    return SEPARATOR.join(public_endpoint(e) for e in resolve_endpoints(spec, endpoint))
 
 
 def endpoints_from_env() -> dict[str, str]:
@@ -49,9 +66,10 @@ def endpoints_from_env() -> dict[str, str]:
 
 
 class SpaceModel:
-    """One model of the registry on one endpoint.
+    """One model of the registry on one endpoint, or on a pool of copies of its Space.
 
     >>> model = SpaceModel("phi-4-multimodal", endpoint="http://127.0.0.1:7860/...")
+    >>> model = SpaceModel("phi-4-multimodal", endpoint=["me/phi-4-copy", "http://gpu-box:7860"])
     >>> async for event in model.stream([Message.user("hi")]): ...
     """
 
@@ -68,21 +86,30 @@ class SpaceModel:
         download_images: bool = True,
     ) -> None:
         self.spec = get_model(model)
-        self.endpoint = resolve_endpoint(self.spec, endpoint)
+        self.endpoints = resolve_endpoints(self.spec, endpoint)
+        #: Where the model is reached, as it may be shown (`a|b` for a pool).
+        self.endpoint = SEPARATOR.join(public_endpoint(e) for e in self.endpoints)
+        #: Several copies: jobs are spread over them and moved off failing ones.
+        self.pool = (
+            EndpointPool(self.endpoints, space=self.spec.space) if len(self.endpoints) > 1 else None
+        )
         self.adapter = adapter_for(self.spec)
         self.adapter.download = download_images
+        self._timeouts = Timeouts.of(timeout)
+        self._max_retries = max_retries
         self._client_kwargs: dict[str, Any] = {
-            "space_id": self.spec.space,
             "hf_token": Secret.coerce(hf_token),
             "hub_url": hub_url,
-            "timeout": Timeouts.of(timeout),
-            "max_retries": max_retries,
+            "timeout": self._timeouts,
+            # In a pool the pool retries, on another copy: a copy's own client does not.
+            "max_retries": max_retries if self.pool is None else 0,
             "max_quota_wait": max_quota_wait,
         }
-        SpaceClient(self.endpoint, **self._client_kwargs)  # validate the settings now
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        for target in self.endpoints:
+            self._new_client(target)  # validate the settings now
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, SpaceClient]
+        ] = weakref.WeakKeyDictionary()
         self._guards: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, AsyncGenerator[None, None]
         ] = weakref.WeakKeyDictionary()
@@ -92,29 +119,68 @@ class SpaceModel:
     def __repr__(self) -> str:
         return f"SpaceModel({self.spec.id!r}, endpoint={self.endpoint!r})"
 
-    @property
-    def client(self) -> SpaceClient:
-        """The client for the running event loop (sessions are bound to one loop)."""
+    def _new_client(self, target: str) -> SpaceClient:
+        # A URL speaks for the model's Space (its ZeroGPU identity); a Space id (a
+        # duplicate) for itself.
+        space_id = None if protocol.is_space_id(target) else self.spec.space
+        return SpaceClient(target, space_id=space_id, **self._client_kwargs)
+
+    def client_for(self, target: str) -> SpaceClient:
+        """The client of one endpoint for the running event loop (sessions are bound to
+        one loop)."""
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
+        clients = self._clients.get(loop)
+        if clients is None:
+            clients = self._clients[loop] = {}
+            self._guards[loop] = _close_with_loop(loop, clients)
+        client = clients.get(target)
         if client is None:
-            client = self._clients[loop] = SpaceClient(self.endpoint, **self._client_kwargs)
-            self._guards[loop] = _close_with_loop(loop, client)
+            client = clients[target] = self._new_client(target)
         return client
 
+    @property
+    def client(self) -> SpaceClient:
+        """The client of the (first) endpoint for the running event loop."""
+        return self.client_for(self.endpoints[0])
+
     async def aclose(self) -> None:
-        """Close the client of the running loop (others close with their loop)."""
+        """Close the clients of the running loop (others close with their loop)."""
         loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
+        clients = self._clients.pop(loop, None)
         guard = self._guards.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+        if clients:
+            await asyncio.gather(*(c.aclose() for c in list(clients.values())))
         if guard is not None:
             await guard.aclose()
 
     def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
         """Raise `InvalidInputError` for input the model cannot take. No network."""
         self.adapter.validate(conversation, params or GenerationParams())
+
+    def health(self) -> list[dict[str, Any]]:
+        """What the client knows of each endpoint (state, load, counters; see `pool`)."""
+        if self.pool is not None:
+            return self.pool.health()
+        return [{"endpoint": self.endpoint, "state": "single"}]
+
+    def _events(
+        self, conversation: Conversation, params: GenerationParams, serving: list[str]
+    ) -> AsyncIterator[Event | Generation]:
+        """The job's events on the one endpoint, or through the pool (which chooses the
+        copy, moves the job off failing ones and says so with `Rerouted`)."""
+        if self.pool is None:
+            return self.adapter.run(self.client, conversation, params)
+
+        def start(member: Member) -> AsyncIterator[Event | Generation]:
+            serving[0] = member.label
+            return self.adapter.run(self.client_for(member.target), conversation, params)
+
+        return self.pool.run(
+            start,
+            lambda member: self.client_for(member.target).config(),
+            deadline_s=self._timeouts.total,
+            max_attempts=len(self.endpoints) + self._max_retries,
+        )
 
     async def stream(
         self, conversation: Conversation, params: GenerationParams | None = None
@@ -126,7 +192,8 @@ class SpaceModel:
         params = params or GenerationParams()
         self.validate(conversation, params)
         scanner = StopScanner(params.stop)
-        events = self.adapter.run(self.client, conversation, params)
+        serving = [self.endpoint]
+        events = self._events(conversation, params, serving)
         try:
             async for event in events:
                 if isinstance(event, TextDelta):
@@ -153,7 +220,7 @@ class SpaceModel:
                 space=self.spec.space,
                 text=scanner.text,
                 finish_reason="stop_sequence",
-                endpoint=self.endpoint,
+                endpoint=serving[0],
             )
 
     async def generate(
@@ -170,17 +237,17 @@ class SpaceModel:
 
 
 def _close_with_loop(
-    loop: asyncio.AbstractEventLoop, client: SpaceClient
+    loop: asyncio.AbstractEventLoop, clients: dict[str, SpaceClient]
 ) -> AsyncGenerator[None, None]:
     """Framework users rarely call `aclose()`. A parked async generator is closed by the
     loop at `asyncio.run()`'s end (`shutdown_asyncgens`), or when the model owning it is
-    collected: either way its `finally` closes the client's session, so none is left open."""
+    collected: either way its `finally` closes the clients' sessions, so none is left open."""
 
     async def guard() -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
-            await client.aclose()
+            await asyncio.gather(*(c.aclose() for c in list(clients.values())))
 
     agen = guard()
     # Starting it registers it with the loop's async-generator hooks.

@@ -12,6 +12,7 @@ from ..errors import InvalidInputError, UnsupportedInputError
 from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
 from ..models import ModelSpec
+from ..pool import public_endpoint
 
 
 class Adapter:
@@ -77,7 +78,7 @@ def finished(spec: ModelSpec, client: SpaceClient, event: Completed, **fields: A
         space=spec.space,
         queue_wait=event.queue_wait,
         duration=event.duration,
-        endpoint=client.base_url,
+        endpoint=public_endpoint(client.base_url),
         event_id=event.event_id,
         raw_outputs=event.outputs,
         **fields,
