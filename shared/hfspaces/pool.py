@@ -393,6 +393,8 @@ class EndpointPool:
             member.served += 1
             member.failures = member.trips = 0
             member.probing = False
+            if member.limit is not None and member.room < member.limit:
+                member.room += 1  # room lost to other people's jobs comes back slowly
             member.service = (
                 duration
                 if member.service is None
