@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfspaces import Log, Progress, Queued, Started
+from hfspaces import Log, Progress, Queued, Rerouted, Started
 
 #: Queue position: `{"model", "space", "rank", "position", "queue_size", "eta"}`
 #: (`position` is 1-based, `eta` seconds until the job starts when the Space knows it).
@@ -20,8 +20,11 @@ PROGRESS_EVENT = "hfspaces_progress"
 #: A Space log line (`gr.Info`/`gr.Warning`, ZeroGPU notes): `{"model", "space", "level",
 #: "message", "title"}`.
 LOG_EVENT = "hfspaces_log"
+#: A pool moved the job off a failing copy before any output: `{"model", "space",
+#: "endpoint", "reason", "error", "attempt"}` (`endpoint`: the copy it left).
+REROUTED_EVENT = "hfspaces_rerouted"
 
-CUSTOM_EVENTS = (QUEUE_EVENT, STARTED_EVENT, PROGRESS_EVENT, LOG_EVENT)
+CUSTOM_EVENTS = (QUEUE_EVENT, STARTED_EVENT, PROGRESS_EVENT, LOG_EVENT, REROUTED_EVENT)
 
 CustomEvent = tuple[str, dict[str, Any]]
 
@@ -48,6 +51,14 @@ def custom_event(event: object, *, model: str, space: str) -> CustomEvent | None
             "length": event.length,
             "unit": event.unit,
             "progress": event.progress,
+        }
+    if isinstance(event, Rerouted):
+        return REROUTED_EVENT, {
+            **where,
+            "endpoint": event.endpoint,
+            "reason": event.reason,
+            "error": event.error,
+            "attempt": event.attempt,
         }
     if isinstance(event, Log):
         return LOG_EVENT, {

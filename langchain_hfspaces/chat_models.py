@@ -20,6 +20,7 @@ from hfspaces import (
 )
 from hfspaces import get_model as _get_model
 from hfspaces.conversation import Conversation
+from hfspaces.space_model import resolve_endpoint
 from hfspaces.sync import iterate_sync
 from langchain_core.callbacks import (
     AsyncCallbackManager,
@@ -120,8 +121,8 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         spec = _get_model(self.model)
         params: dict[str, Any] = {"model": spec.id, "space": spec.space}
-        if isinstance(self.endpoint, str):
-            params["endpoint"] = self.endpoint
+        if isinstance(self.endpoint, (str, list)):
+            params["endpoint"] = resolve_endpoint(spec, self.endpoint)  # passwords hidden
         for name in (*_SAMPLING, "max_tokens", "stop"):
             value = getattr(self, name)
             if value is not None:

@@ -89,10 +89,11 @@ class HFSpacesLLM(LLM):
         description="Registry model id or alias: phi-4-multimodal, janus-pro-7b, "
         "janus-pro-7b-image.",
     )
-    endpoint: str | dict[str, str] | None = Field(
+    endpoint: str | list[str] | dict[str, str | list[str]] | None = Field(
         default=None,
-        description="Space URL or id, or a mapping Space id/model id → URL. Default: the "
-        "HFSPACES_ENDPOINTS environment variable, else the model's Space on the Hub.",
+        description="Space URL or id, a list of them (a pool of copies of one Space), or a "
+        "mapping Space id/model id → either. Default: the HFSPACES_ENDPOINTS environment "
+        "variable, else the model's Space on the Hub.",
     )
     hf_token: SecretStr | None = Field(
         default_factory=_token_from_env,

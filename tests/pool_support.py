@@ -52,4 +52,6 @@ def reroutes(items: list[Any]) -> list[Rerouted]:
 
 
 async def gather_draws(model: SpaceModel, n: int) -> list[Any]:
-    return await asyncio.gather(*(draw(model, f"cat {i}") for i in range(n)), return_exceptions=True)
+    return await asyncio.gather(
+        *(draw(model, f"cat {i}") for i in range(n)), return_exceptions=True
+    )

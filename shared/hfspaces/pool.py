@@ -231,6 +231,32 @@ class EndpointPool:
         with self._lock:
             return [m.health(now) for m in self.members]
 
+    async def check(
+        self,
+        read_config: Callable[[Member], Any],
+        read_queue: Callable[[Member], Any],
+    ) -> list[dict[str, Any]]:
+        """Ask every copy now — its `/config`, checked against the others, and its queue
+        size — and return the health of each (an unreachable copy says why)."""
+
+        async def one(member: Member) -> str | None:
+            try:
+                await self._check_copy(member, read_config)
+                size = await read_queue(member)
+            except errors.SpaceError as exc:
+                return f"{type(exc).__name__}: {exc.message}"
+            if size is not None:
+                member.reported, member.reported_at = size, time.monotonic()
+            return None
+
+        problems = await asyncio.gather(*(one(m) for m in self.members))
+        report = self.health()
+        for entry, problem in zip(report, problems, strict=True):
+            if problem is not None and entry["state"] != "refused":
+                entry["state"] = "unreachable"
+                entry["error"] = problem
+        return report
+
     # -- one job ------------------------------------------------------------------
 
     async def run(

@@ -163,6 +163,15 @@ class SpaceModel:
             return self.pool.health()
         return [{"endpoint": self.endpoint, "state": "single"}]
 
+    async def check_endpoints(self) -> list[dict[str, Any]]:
+        """Ask each endpoint now (config, copies alike, queue size): `health()` plus
+        `state: unreachable` and the `error` for a copy that does not answer."""
+        pool = self.pool or EndpointPool(self.endpoints, space=self.spec.space)
+        return await pool.check(
+            lambda member: self.client_for(member.target).config(),
+            lambda member: self.client_for(member.target).queue_size(),
+        )
+
     def _events(
         self, conversation: Conversation, params: GenerationParams, serving: list[str]
     ) -> AsyncIterator[Event | Generation]:

@@ -121,7 +121,7 @@ async def test_circuit_breaker_rests_then_probes(
 ) -> None:
     monkeypatch.setattr(pool, "BREAKER_REST", (0.5, 0.5))
     monkeypatch.setattr(pool, "FAILURE_REST", 0.01)
-    broken, healthy = pair
+    broken = pair[0]
     broken.configure(join_status=500)
     model = model_on(pair)
     member = next(m for m in model.pool.members if m.target == urls([broken])[0])  # type: ignore[union-attr]

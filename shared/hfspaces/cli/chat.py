@@ -47,7 +47,7 @@ def build_conversation(
 
 def prepare(
     model_name: str,
-    endpoint: str | None,
+    endpoint: list[str] | None,
     timeout: float | None,
     conversation: list[Message],
     params: GenerationParams,

@@ -34,10 +34,11 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells expect after Ctrl-C
 # -- options shared by the job commands --------------------------------------------------
 
 EndpointOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--endpoint",
-        help="Space id or URL to call (default: $HFSPACES_ENDPOINTS, else the live Space).",
+        help="Space id or URL to call; repeat it (or separate with '|') for a pool of copies "
+        "of the Space (default: $HFSPACES_ENDPOINTS, else the live Space).",
         show_default=False,
     ),
 ]
