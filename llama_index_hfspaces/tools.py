@@ -10,7 +10,7 @@ import asyncio
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfspaces import (
     GeneratedImage,
@@ -27,6 +27,9 @@ from llama_index.core.base.llms.types import ImageBlock, TextBlock
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 
 from .utils import generated_image_block
+
+if TYPE_CHECKING:
+    from .space_tools import SpaceToolSpec
 
 DEFAULT_QUESTION = "Describe this image in detail."
 
@@ -70,6 +73,16 @@ class HFSpacesToolSpec(BaseToolSpec):
         self.vision_model = SpaceModel(vision_model, **settings)
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.input_dir = Path(input_dir).resolve() if input_dir is not None else None
+
+    @classmethod
+    def from_space(
+        cls, target: str, api_names: Sequence[str] | None = None, **options: Any
+    ) -> "SpaceToolSpec":
+        """Tools from any Space's own API: one `FunctionTool` per endpoint (see
+        `llama_index_hfspaces.space_tools.SpaceToolSpec`)."""
+        from .space_tools import SpaceToolSpec
+
+        return SpaceToolSpec(target, api_names, **options)
 
     def __repr__(self) -> str:
         return (

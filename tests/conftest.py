@@ -19,6 +19,8 @@ os.environ.pop("HUGGING_FACE_HUB_TOKEN", None)
 
 @pytest.fixture(scope="session")
 def replica() -> Iterator[object]:
+    """The replica as it starts by default: strict ZeroGPU mode (one waiting slot per Space,
+    one job per function, the runtime's messages, the Hub-proxy stand-in)."""
     from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
 
     server = Replica(ReplicaConfig(image_size=64)).start()
@@ -35,6 +37,20 @@ def replica() -> Iterator[object]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lenient_replica() -> Iterator[object]:
+    """A second replica with ZeroGPU's limits lifted (``zerogpu=False``), for tests that need
+    unlimited concurrency or measure the client's own overhead. Not in the environment: use
+    its ``url_for``. Reset it yourself if you change it."""
+    from hfspaces.replica import Replica, ReplicaConfig
+
+    server = Replica(ReplicaConfig(image_size=64, zerogpu=False)).start()
+    try:
+        yield server
+    finally:
         server.stop()
 
 

@@ -1,7 +1,16 @@
-"""ZeroGPU identity: an HF token is exchanged at the Hub for a short-lived JWT that each
-`queue/join` carries, so calls are charged to the user's quota instead of the anonymous one.
+"""Who a call is made as.
 
-The HF token itself goes only to the Hub. The JWT goes only to the Space's own host.
+The default route, like the official gradio_client: the HF token goes to a Space's own
+`https://*.hf.space` origin as `x-hf-authorization: Bearer hf_…` (the Hub's proxy strips
+that header before the Space's code and hands the Space the caller's identity as
+`X-IP-Token`, the only identity the ZeroGPU runtime reads). Other endpoints get it only
+when the caller opts in per endpoint (`send_hf_token=True`). `caller_headers` holds
+that rule.
+
+The JWT route (`zerogpu_jwt=True`, opt-in): the HF token is exchanged at the Hub for a
+short-lived JWT that each `queue/join` carries as `x-zerogpu-token`. No source confirms
+that the proxy translates that header (see docs/architecture.md, "Identity"), so it is
+not the default. The HF token then goes to the Hub; the JWT only to the Space's host.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from . import errors
 from .secret import Secret
@@ -32,6 +41,19 @@ REQUESTED_LIFETIME = timedelta(minutes=10)
 
 def hub_url_from_env() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_URL).rstrip("/")
+
+
+def is_hf_space_origin(url: str) -> bool:
+    """A Space's own origin: `https://<sub>.hf.space` (the Hub's proxy is in front)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and host.endswith(".hf.space") and host != ".hf.space"
+
+
+def caller_headers(hf_token: Secret | None) -> dict[str, str]:
+    """The header carrying the HF token to a Space, as gradio_client sends it (never
+    `Authorization`, which would reach the Space's own code on a self-hosted server)."""
+    return {"x-hf-authorization": hf_token.header("Bearer ")} if hf_token else {}
 
 
 @dataclass(frozen=True)
@@ -98,32 +120,45 @@ class ZeroGPUIdentity:
             f"?expiration={quote(expiration)}&include_pro_status=true"
         )
         headers = {"Authorization": self.hf_token.header("Bearer ")}
-        status, body = await transport.get_json(url, headers=headers, trusted_host=self.hub_url)
+        try:
+            status, body = await transport.get_json(url, headers=headers, trusted_host=self.hub_url)
+        except (errors.ConnectError, errors.SpaceTimeoutError, errors.SessionLostError) as exc:
+            raise type(exc)(
+                f"the Hub ({self.hub_url}) could not be reached for a ZeroGPU token "
+                f"(zerogpu_jwt=True): {exc.message}. The Space was not called; retry, or "
+                "drop zerogpu_jwt to send the HF token to the Space directly.",
+                space=self.space_id,
+            ) from exc
         if status in (401, 403):
             raise errors.AuthError(
-                f"the Hub refused the HF token (HTTP {status}) when asking for a ZeroGPU token "
-                "for this Space. Check HF_TOKEN (a read token from "
-                "huggingface.co/settings/tokens), or pass hf_token=None to call anonymously.",
+                f"the Hub ({self.hub_url}) refused the HF token (HTTP {status}) when asking "
+                "for a ZeroGPU token for this Space. Check HF_TOKEN (a read token from "
+                "huggingface.co/settings/tokens), or pass hf_token=False to call anonymously.",
                 space=self.space_id,
             )
         if status == 404:
             raise errors.AuthError(
-                f"the Hub has no Space {self.space_id!r} (or it is private to another account).",
+                f"the Hub ({self.hub_url}) has no Space {self.space_id!r} (or it is private "
+                "to another account).",
                 space=self.space_id,
             )
         if status == 429:
             raise errors.RateLimitError(
-                "the Hub rate-limited the ZeroGPU token request; wait a minute and retry.",
+                f"the Hub ({self.hub_url}) rate-limited the ZeroGPU token request; wait a "
+                "minute and retry.",
                 space=self.space_id,
             )
         if status != 200 or not isinstance(body, dict):
             raise errors.AuthError(
-                f"the Hub answered HTTP {status} to the ZeroGPU token request.",
+                f"the Hub ({self.hub_url}) answered HTTP {status} to the ZeroGPU token "
+                "request; retry later, or drop zerogpu_jwt.",
                 space=self.space_id,
             )
         jwt = body.get("token") or body.get("accessToken")
         if not isinstance(jwt, str) or not jwt:
-            raise errors.ProtocolError("the Hub's JWT answer has no 'token'", space=self.space_id)
+            raise errors.ProtocolError(
+                f"the Hub's ({self.hub_url}) JWT answer has no 'token'", space=self.space_id
+            )
         exp = jwt_expiry(jwt) or _num(body.get("exp")) or time.time() + 60
         return ZeroGPUToken(Secret(jwt), exp)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import random
 import secrets
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from typing import Any
@@ -17,11 +19,13 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 
 from . import errors, protocol
-from .auth import ZeroGPUIdentity
+from .auth import ZeroGPUIdentity, caller_headers, is_hf_space_origin
 from .config import Endpoint, SpaceConfig, parse_config
-from .job import Job, TextOf
+from .job import Busy, Job, TextOf
 from .media import Media
+from .schema import EndpointSchema, SpaceSchema, build_schema, endpoint_schema
 from .secret import Secret
+from .tasks import gather_all
 from .transport import Timeouts, Transport
 
 DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
@@ -30,14 +34,29 @@ CLOSE_GRACE = 5.0
 # Longest wait for the first message when hanging up a gradio 5 session before a cancel
 # (normally at once: the join's `estimation` is already pending).
 HANG_UP_WAIT = 5.0
+#: Longest wait for a place in a full queue (503 on join), inside the call's deadline:
+#: a busy ZeroGPU Space is normal, so wait minutes, not seconds.
+DEFAULT_MAX_QUEUE_WAIT = 600.0
+#: First wait and ceiling of the queue-full backoff (seconds).
+QUEUE_BACKOFF = (1.0, 30.0)
+#: Join answers retried on the spot by the transport (503 is a full queue: see `Job`).
+JOIN_RETRY_STATUSES = frozenset({429, 502, 504})
 
 
 class SpaceClient:
     """Client for one Space.
 
     target: a Space id (`owner/name`, reached at its `*.hf.space` host) or a base URL
-    (http/https, with or without a path prefix). `space_id` names the Space whose ZeroGPU
-    identity to use when `target` is a URL (a duplicate, a proxy, or the replica).
+    (http/https, with or without a path prefix). `space_id` names the Space a URL target
+    stands for (a duplicate, a proxy, or the replica).
+
+    Identity (`hf_token`: a token, None or "" to read `HF_TOKEN`, False for anonymous):
+    the token is sent, as `x-hf-authorization`, only to a Space's own
+    `https://*.hf.space` origin, unless `send_hf_token` says otherwise for this endpoint
+    (True: send it here too, e.g. to a proxy in front of a Space; False: never).
+    `zerogpu_jwt=True` instead sends the token to the Hub only, for a ZeroGPU JWT for
+    `space_id` that joins carry as `x-zerogpu-token` (the browser's route, unconfirmed;
+    off by default, see `auth`).
     """
 
     def __init__(
@@ -46,6 +65,8 @@ class SpaceClient:
         *,
         space_id: str | None = None,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        zerogpu_jwt: bool = False,
         hub_url: str | None = None,
         timeout: Timeouts | float | None = None,
         max_retries: int = 3,
@@ -53,6 +74,7 @@ class SpaceClient:
         headers: Mapping[str, str] | None = None,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
         max_quota_wait: float = 0.0,
+        max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
     ) -> None:
         target = target.strip()
         if protocol.is_space_id(target):
@@ -72,13 +94,33 @@ class SpaceClient:
             timeouts=Timeouts.of(timeout), max_retries=max_retries, session=session
         )
         token = Secret.coerce(hf_token)
+        if zerogpu_jwt and (self.space_id is None or token is None):
+            raise errors.InvalidInputError(
+                "zerogpu_jwt=True needs a Space id (space_id=...) and an HF token (hf_token=... "
+                "or HF_TOKEN) to ask the Hub for the Space's ZeroGPU token"
+            )
+        send = is_hf_space_origin(self.base_url) if send_hf_token is None else send_hf_token
+        #: The HF token this endpoint receives (None: not sent here). On the JWT route
+        #: the token goes to the Hub only, and the Space gets the JWT.
+        self.hf_token = token if send and not zerogpu_jwt else None
+        #: The caller has a token that this endpoint does not get (not a `*.hf.space`
+        #: origin and no `send_hf_token=True`): error advice says so.
+        self.token_withheld = token is not None and not send and not zerogpu_jwt
         self.identity = ZeroGPUIdentity(
-            self.space_id or "local/app", token if self.space_id else None, hub_url
+            self.space_id or "local/app", token if zerogpu_jwt else None, hub_url
         )
         self.headers = dict(headers or {})
         self.max_download_bytes = max_download_bytes
         self.max_quota_wait = max_quota_wait
+        if not (isinstance(max_queue_wait, (int, float)) and 0 <= max_queue_wait < float("inf")):
+            raise errors.InvalidInputError(
+                f"max_queue_wait must be a finite number of seconds >= 0: {max_queue_wait!r}"
+            )
+        self.max_queue_wait = float(max_queue_wait)
+        #: First wait and ceiling of the queue-full backoff (tests shorten it).
+        self.queue_backoff_range = QUEUE_BACKOFF
         self._config: SpaceConfig | None = None
+        self._schema: SpaceSchema | None = None
         self._config_lock: asyncio.Lock | None = None
         self._uploads: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -86,8 +128,15 @@ class SpaceClient:
         #: jobs the caller dropped unread: they still hold a place in the Space's queue).
         self._jobs: set[Job] = set()
 
+    @property
+    def caller(self) -> protocol.Caller:
+        """Who this endpoint sees, for error advice."""
+        if self.hf_token is not None or not self.identity.anonymous:
+            return "token"
+        return "token_withheld" if self.token_withheld else "anonymous"
+
     def __repr__(self) -> str:
-        who = "token" if not self.identity.anonymous else "anonymous"
+        who = self.caller + (", zerogpu_jwt" if not self.identity.anonymous else "")
         return f"SpaceClient({self.space_id or self.base_url!r}, url={self.base_url!r}, {who})"
 
     async def __aenter__(self) -> SpaceClient:
@@ -146,6 +195,29 @@ class SpaceClient:
                 raise _status_error(reply.status, "reading the app's config", self.space_id)
             self._config = parse_config(reply.json(), self.space_id)
             return self._config
+
+    async def schema(self, *, refresh: bool = False) -> SpaceSchema:
+        """Typed descriptions of every endpoint, from `/config` and, for the parameter
+        names, `/info` (a Space without it gets names from the labels)."""
+        config = await self.config(refresh=refresh)
+        if self._schema is not None and not refresh and self._config is config:
+            return self._schema
+        info: Any = None
+        with contextlib.suppress(errors.SpaceError):
+            reply = await self.transport.request(
+                "GET", f"{self.base_url}{config.api_prefix}/info", headers=self._space_headers()
+            )
+            info = reply.json() if reply.status == 200 else None
+        self._schema = build_schema(config, info if isinstance(info, dict) else None,
+                                    space=self.space_id)  # fmt: skip
+        return self._schema
+
+    async def endpoint_schema(
+        self, name: str | int, *, fallback: int | None = None
+    ) -> EndpointSchema:
+        """The typed description of one endpoint (resolved as `endpoint()` does)."""
+        found = await self.endpoint(name, fallback=fallback)
+        return (await self.schema()).endpoint(found.fn_index)
 
     async def endpoint(self, name: str | int, *, fallback: int | None = None) -> Endpoint:
         """Resolve an endpoint by api_name (with or without '/') or fn_index."""
@@ -323,7 +395,13 @@ class SpaceClient:
     ) -> Job:
         """Join the queue for `endpoint` (api_name or fn_index) and return the `Job`.
 
-        Retries joins answered 429/502/503/504 or failing to connect. Raises typed errors.
+        `data` is positional over the endpoint's inputs: missing trailing inputs and
+        `schema.DEFAULT` markers take the Space's declared defaults (an input without one
+        is an `InvalidInputError` naming it, before any request); `Media` and
+        `pathlib.Path` values are uploaded (once per content) and sent as files.
+        Retries joins answered 429/502/504 or failing to connect. A Space whose queue is
+        full (503) returns a job that waits for a place as it is read, with a
+        `QueueFullWait` event per refusal, up to `max_queue_wait`. Raises typed errors.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.transport.timeouts.total
@@ -332,10 +410,11 @@ class SpaceClient:
             if not isinstance(endpoint, (str, int))
             else await self.endpoint(endpoint, fallback=fallback_fn_index)
         )
+        payload = await self._inputs(resolved, data)
         job = Job(
             self,
             resolved,
-            list(data),
+            payload,
             session_hash=_session_hash(),
             event_id="",
             joined_at=loop.time(),
@@ -343,22 +422,24 @@ class SpaceClient:
             text_of=text_of,
             rejoin=self._rejoin,
         )
-        await self._join_or_cancel(job, endpoint if isinstance(endpoint, (str, int)) else None)
+        job.busy = await self._join_or_cancel(
+            job, endpoint if isinstance(endpoint, (str, int)) else None
+        )
         self._jobs.add(job)
         return job
 
-    async def _join_or_cancel(self, job: Job, name: str | int | None) -> None:
+    async def _join_or_cancel(self, job: Job, name: str | int | None) -> Busy | None:
         """Join; if the caller is cancelled meanwhile, the join may already be on the
         server: once it answers, cancel the job there too, or it would run (and spend GPU
         quota) for nobody."""
         joining = asyncio.ensure_future(self._join(job, name=name))
         try:
-            await asyncio.shield(joining)
+            return await asyncio.shield(joining)
         except asyncio.CancelledError:
             self._spawn(self._cancel_when_joined(joining, job))
             raise
 
-    async def _cancel_when_joined(self, joining: asyncio.Future[None], job: Job) -> None:
+    async def _cancel_when_joined(self, joining: asyncio.Future[Busy | None], job: Job) -> None:
         with contextlib.suppress(Exception):
             await joining
         if job.event_id:
@@ -383,7 +464,7 @@ class SpaceClient:
         )
         config = await self.config()
         body = {
-            "data": list(data),
+            "data": await self._inputs(ep, data),
             "fn_index": ep.fn_index,
             "trigger_id": ep.trigger_id,
             "event_data": None,
@@ -393,7 +474,7 @@ class SpaceClient:
             "POST",
             f"{self.base_url}{config.api_prefix}/run/predict",
             json=body,
-            headers={**self._space_headers(), **await self.identity.headers(self.transport)},
+            headers={**self._space_headers(), **await self._identity_headers()},
         )
         answer = reply.json()
         if (
@@ -403,10 +484,32 @@ class SpaceClient:
         ):
             return list(answer["data"])
         if isinstance(answer, dict) and "error" in answer:
-            raise protocol.error_from_output(answer, self.space_id)
+            raise protocol.error_from_output(answer, self.space_id, self.caller)
         raise _status_error(reply.status, "calling the function", self.space_id)
 
-    async def _join(self, job: Job, *, name: str | int | None) -> None:
+    async def _inputs(self, endpoint: Endpoint, data: Sequence[Any]) -> list[Any]:
+        """The payload to send: defaults filled, files uploaded (in parallel)."""
+        filled = endpoint_schema(await self.config(), endpoint, space=self.space_id).fill(data)
+        slots = [
+            (i, j, v)
+            for i, value in enumerate(filled)
+            for j, v in (enumerate(value) if isinstance(value, list) else [(None, value)])
+            if isinstance(v, (Media, os.PathLike))
+        ]
+        if not slots:
+            return filled
+        uploaded = await gather_all(self.upload(Media.of(v)) for _, _, v in slots)
+        filled = [list(v) if isinstance(v, list) else v for v in filled]  # caller's lists kept
+        for (i, j, _), file_data in zip(slots, uploaded, strict=True):
+            if j is None:
+                filled[i] = file_data
+            else:
+                filled[i][j] = file_data
+        return filled
+
+    async def _join(self, job: Job, *, name: str | int | None) -> Busy | None:
+        """One place in the Space's queue for `job`, or `Busy` when the Space turned the
+        join away with a 503 (its queue is full: the job waits, see `Job`)."""
         config = await self.config()
         for attempt in (1, 2):
             payload = {
@@ -416,13 +519,16 @@ class SpaceClient:
                 "trigger_id": job.endpoint.trigger_id,
                 "event_data": None,
             }
-            headers = {**self._space_headers(), **await self.identity.headers(self.transport)}
+            headers = {**self._space_headers(), **await self._identity_headers()}
             reply = await self.transport.request(
                 "POST",
                 f"{self.base_url}{config.api_prefix}/queue/join",
                 json=payload,
                 headers=headers,
                 deadline=job.deadline,
+                # A full queue is waited through by the job (with events), not retried
+                # blind here.
+                retry_statuses=JOIN_RETRY_STATUSES,
             )
             answer = reply.json()
             if (
@@ -432,7 +538,9 @@ class SpaceClient:
             ):
                 job.event_id = answer["event_id"]
                 job._joined_at = asyncio.get_running_loop().time()
-                return
+                return None
+            if reply.status == 503:
+                return Busy(_detail(answer) or "HTTP 503", reply.retry_after)
             if attempt == 1 and reply.status in (400, 404, 422, 500) and name is not None:
                 # The Space may have changed (fn_index moved): refresh the config once.
                 fresh = await self.config(refresh=True)
@@ -442,10 +550,37 @@ class SpaceClient:
                     config = fresh
                     continue
             raise _join_error(reply.status, answer, reply.retry_after, self.space_id)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _rejoin(self, job: Job) -> None:
+    def queue_backoff(self, attempt: int, hint: float | None) -> float:
+        """Seconds before join attempt `attempt + 1` after `attempt` refusals: the
+        Space's `Retry-After` when it gives one, else exponential from 1 s to a 30 s
+        ceiling with ±50 % jitter, so that waiting callers neither hammer the Space nor
+        fall into step with each other."""
+        first, ceiling = self.queue_backoff_range
+        if hint is not None:
+            return max(first / 2, float(hint))
+        return min(ceiling, first * 2.0 ** (attempt - 1)) * (0.5 + random.random())
+
+    def queue_full_error(
+        self, busy: Busy, attempts: int, waited: float, deadline_hit: bool
+    ) -> errors.QueueFullError:
+        bound = (
+            f"the call's {self.transport.timeouts.total:g} s deadline"
+            if deadline_hit
+            else f"max_queue_wait={self.max_queue_wait:g} s"
+        )
+        return errors.QueueFullError(
+            f"the Space turned the job away for {waited:.0f} s ({busy.reason}; {attempts} "
+            f"attempts) until {bound}. A ZeroGPU Space runs one job and holds one more, and is "
+            "shared with everyone: try again later, raise max_queue_wait (and timeout), or "
+            "duplicate the Space.",
+            space=self.space_id,
+        )
+
+    async def _rejoin(self, job: Job) -> Busy | None:
         job.session_hash = _session_hash()
-        await self._join_or_cancel(job, job.endpoint.api_name)
+        return await self._join_or_cancel(job, job.endpoint.api_name)
 
     async def _open_stream(self, job: Job) -> aiohttp.ClientResponse:
         config = self._config or await self.config()
@@ -530,18 +665,14 @@ class SpaceClient:
         task.add_done_callback(self._background.discard)
 
     def _space_headers(self) -> dict[str, str]:
-        """Headers for requests to the Space. The raw HF token goes only to a real
-        `*.hf.space` host (private Spaces need it); everywhere else only the JWT."""
-        headers = dict(self.headers)
-        token = self.identity.hf_token
-        host = urlsplit(self.base_url).hostname or ""
-        if (
-            token is not None
-            and host.endswith(".hf.space")
-            and self.base_url.startswith("https://")
-        ):
-            headers["Authorization"] = token.header("Bearer ")
-        return headers
+        """Headers for every request to the Space: the caller's own, and the HF token
+        where it belongs (`caller_headers`; the transport drops it on a redirect to
+        another origin)."""
+        return {**self.headers, **caller_headers(self.hf_token)}
+
+    async def _identity_headers(self) -> dict[str, str]:
+        """Extra identity for a join or predict: the ZeroGPU JWT when opted in."""
+        return await self.identity.headers(self.transport)
 
 
 def _session_hash() -> str:
@@ -565,18 +696,15 @@ def _status_error(status: int, what: str, space: str | None) -> errors.SpaceErro
     )
 
 
+def _detail(answer: Any) -> str:
+    detail = answer.get("detail") if isinstance(answer, dict) else None
+    return protocol.strip_html(str(detail))[:200] if detail else ""
+
+
 def _join_error(
     status: int, answer: Any, retry_after: float | None, space: str | None
 ) -> errors.SpaceError:
-    detail = answer.get("detail") if isinstance(answer, dict) else None
-    detail_text = protocol.strip_html(str(detail)) if detail else ""
-    if status == 503:
-        return errors.QueueFullError(
-            f"the Space's queue is full ({detail_text or 'HTTP 503'}) and stayed full through "
-            "the retries. ZeroGPU Spaces queue one job at a time: retry in a minute, raise "
-            "max_retries, or duplicate the Space.",
-            space=space,
-        )
+    detail_text = _detail(answer)
     if status == 429:
         return errors.RateLimitError(
             f"the Space rate-limited the request (HTTP 429) {detail_text}; retry later.",

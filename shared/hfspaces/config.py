@@ -1,11 +1,17 @@
-"""A Space's `/config`, read into what the client needs: api prefix and endpoints."""
+"""A Space's `/config`, read into what the client needs: api prefix, endpoints and the
+components they read and write (`schema.py` turns those into typed descriptions)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from . import errors
+
+#: "public": in the Space's API page; "undocumented": callable but hidden from it
+#: (gradio 5 `show_api=False`); "private": not callable by API (gradio 4/5 `api_name=False`,
+#: gradio 6 `api_visibility="private"`).
+Visibility = Literal["public", "undocumented", "private"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,9 @@ class Endpoint:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     trigger_id: int | None
+    visibility: Visibility = "public"
+    #: The endpoint's own description (gradio 6 `api_description`, else the function's).
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class SpaceConfig:
     api_prefix: str
     endpoints: tuple[Endpoint, ...]
     components: dict[int, dict[str, Any]]
+    title: str | None = None
 
     @property
     def major_version(self) -> int:
@@ -65,6 +75,7 @@ def parse_config(body: Any, space: str | None) -> SpaceConfig:
         trigger = targets[0][0] if targets and isinstance(targets[0], list) and targets[0] else None
         types = dep.get("types")
         types = types if isinstance(types, dict) else {}
+        description = dep.get("api_description") or dep.get("description")
         endpoints.append(
             Endpoint(
                 fn_index=fn_index if isinstance(fn_index, int) else index,
@@ -74,6 +85,8 @@ def parse_config(body: Any, space: str | None) -> SpaceConfig:
                 inputs=tuple(i for i in dep.get("inputs") or [] if isinstance(i, int)),
                 outputs=tuple(i for i in dep.get("outputs") or [] if isinstance(i, int)),
                 trigger_id=trigger if isinstance(trigger, int) else None,
+                visibility=_visibility(dep),
+                description=description if isinstance(description, str) else None,
             )
         )
     components = {
@@ -88,4 +101,14 @@ def parse_config(body: Any, space: str | None) -> SpaceConfig:
         else "",
         endpoints=tuple(endpoints),
         components=components,
+        title=body["title"] if isinstance(body.get("title"), str) else None,
     )
+
+
+def _visibility(dep: dict[str, Any]) -> Visibility:
+    declared = dep.get("api_visibility")  # gradio 6
+    if declared in ("public", "undocumented", "private"):
+        return declared  # type: ignore[no-any-return]
+    if dep.get("api_name") is False:
+        return "private"
+    return "undocumented" if dep.get("show_api") is False else "public"

@@ -47,7 +47,8 @@ class ConnectError(SpaceError):
 
 
 class QueueFullError(SpaceError):
-    """The Space's queue is full (HTTP 503 on join); retries ran out."""
+    """The Space's queue stayed full (HTTP 503 on join) until `max_queue_wait` or the
+    call's deadline."""
 
     retryable = True
 
@@ -116,6 +117,18 @@ class GPUUnavailableError(AppError):
     retryable = True
 
 
+class GPUDurationError(AppError):
+    """The Space asks for more GPU seconds per call than this caller may request
+    (ZeroGPU "illegal duration"); retrying as the same caller cannot help."""
+
+
+class GPUCreditsPendingError(AppError):
+    """Too many of this caller's ZeroGPU tasks run at once ("pending credits"): retry
+    once some have finished."""
+
+    retryable = True
+
+
 class GPUWorkerError(AppError):
     """The ZeroGPU worker crashed or aborted the task."""
 
@@ -141,6 +154,11 @@ class EndpointMismatchError(SpaceError):
 
 class ProtocolError(SpaceError):
     """The Space sent something that does not follow the Gradio protocol."""
+
+
+class SpaceChangedError(ProtocolError):
+    """The Space's API no longer has the shape an adapter relies on; the message says
+    what changed (inputs, outputs, a new input without a default)."""
 
 
 class SpaceTimeoutError(SpaceError, TimeoutError):

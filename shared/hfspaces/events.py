@@ -16,6 +16,18 @@ class Queued:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueFullWait:
+    """The Space turned the join away (HTTP 503: its queue is full, normal on a busy
+    ZeroGPU Space, which holds one waiting job). The client tries again in `retry_in`
+    seconds; `attempt` counts the refusals so far, `waited` the seconds spent in them."""
+
+    reason: str
+    attempt: int
+    waited: float
+    retry_in: float
+
+
+@dataclass(frozen=True, slots=True)
 class Started:
     """A worker took the job; `eta` is the Space's estimate of the run time."""
 
@@ -78,4 +90,6 @@ class Rerouted:
     attempt: int
 
 
-Event = Rerouted | Queued | Started | Progress | Log | Partial | TextDelta | Completed
+Event = (
+    QueueFullWait | Rerouted | Queued | Started | Progress | Log | Partial | TextDelta | Completed
+)

@@ -10,12 +10,23 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from . import errors, protocol
-from .events import Completed, Event, Log, Partial, Progress, Queued, Started, TextDelta
+from .events import (
+    Completed,
+    Event,
+    Log,
+    Partial,
+    Progress,
+    Queued,
+    QueueFullWait,
+    Started,
+    TextDelta,
+)
 
 if TYPE_CHECKING:
     from .client import SpaceClient
@@ -24,6 +35,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("hfspaces")
 
 TextOf = Callable[[list[Any]], "str | None"]
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A join the Space turned away with a 503 (full queue): `reason` is its detail,
+    `retry_after` its `Retry-After` hint when it gave one."""
+
+    reason: str
+    retry_after: float | None = None
 
 
 def first_text_output(outputs: list[Any]) -> str | None:
@@ -45,7 +65,7 @@ class Job:
         joined_at: float,
         deadline: float,
         text_of: TextOf | None,
-        rejoin: Callable[[Job], Awaitable[None]],
+        rejoin: Callable[[Job], Awaitable[Busy | None]],
     ) -> None:
         self.client = client
         self.endpoint = endpoint
@@ -68,6 +88,8 @@ class Job:
         #: waiting events. Set before the request, so a cancel that lands while the stream
         #: is still opening counts it too.
         self._stream_requested = False
+        #: Set while the Space turns the join away (full queue): no place yet.
+        self.busy: Busy | None = None
 
     def __repr__(self) -> str:
         state = "done" if self._done else "cancelled" if self._cancelled else "running"
@@ -118,6 +140,8 @@ class Job:
         quota_waited = 0.0
         try:
             while True:
+                async for refusal in self._wait_for_place():
+                    yield refusal
                 try:
                     async for event in self._stream_once():
                         yield event
@@ -137,7 +161,7 @@ class Job:
                     await asyncio.sleep(wait)
                 self._ended_on_server = False
                 self._stream_requested = False
-                await self._rejoin(self)
+                self.busy = await self._rejoin(self)
         except BaseException as exc:
             if self._outcome is None and not isinstance(exc, GeneratorExit):
                 self._outcome = exc if isinstance(exc, Exception) else None
@@ -145,6 +169,35 @@ class Job:
         finally:
             # Left early (break, task cancelled, error): stop the job on the server too.
             self._abandon()
+
+    async def _wait_for_place(self) -> AsyncIterator[QueueFullWait]:
+        """While the Space turns the join away, wait and join again: backoff with jitter
+        (`SpaceClient.queue_backoff`), one `QueueFullWait` per refusal, until a place,
+        `max_queue_wait` or the deadline (then `QueueFullError`)."""
+        client = self.client
+        loop = asyncio.get_running_loop()
+        since = loop.time()
+        attempt = 0
+        while self.busy is not None:
+            attempt += 1
+            waited = loop.time() - since
+            left = min(client.max_queue_wait - waited, self._remaining())
+            if left <= 0:
+                deadline_hit = self._remaining() < client.max_queue_wait - waited
+                raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
+            delay = min(left, client.queue_backoff(attempt, self.busy.retry_after))
+            log.info(
+                "the Space turned the join away (%s); retrying in %.1f s (attempt %d, %.0f s)",
+                self.busy.reason,
+                delay,
+                attempt,
+                waited,
+            )
+            yield QueueFullWait(self.busy.reason, attempt, waited, delay)
+            await asyncio.sleep(delay)
+            self.busy = await self._rejoin(self)
+        if attempt:
+            self._joined_at = since  # the wait for a place is time spent in line too
 
     def _abandon(self) -> None:
         """Stop a job nobody will finish: close the stream, cancel on the server in the
@@ -202,7 +255,7 @@ class Job:
                     if msg == "process_generating":
                         output = body.get("output")
                         if body.get("success") is False or not isinstance(output, dict):
-                            raise protocol.error_from_output(output, space)
+                            raise protocol.error_from_output(output, space, client.caller)
                         data = output.get("data")
                         if not isinstance(data, list):
                             raise errors.ProtocolError("generating event without data", space=space)
@@ -258,7 +311,7 @@ class Job:
                             isinstance(output, dict) and "error" in output
                         ):
                             self._ended_on_server = True
-                            raise protocol.error_from_output(output, space)
+                            raise protocol.error_from_output(output, space, client.caller)
                         if not isinstance(output, dict) or "data" not in output:
                             self._cancelled = True  # `output: {}`: cancelled on the server
                             return

@@ -5,22 +5,21 @@
   sends: `data:` lines separated by blank lines).
 - `parse_message` validates one payload into a `Message`.
 - `apply_diff` applies streaming edits exactly as gradio's client does.
-- `error_from_output` maps a failed completion to a typed error.
+- `error_from_output` (from `app_errors`) maps a failed completion to a typed error.
 - `space_host`/`file_data` build what requests need.
 """
 
 from __future__ import annotations
 
 import copy
-import html
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from . import errors
+from .app_errors import Caller, error_from_output, parse_wait, strip_html
 
 try:  # orjson parses event payloads several times faster when it is installed
     import orjson
@@ -279,84 +278,6 @@ def appended_text(before: Any, after: Any) -> str | None:
 
 
 # ---------------------------------------------------------------------------
-# Errors inside completions
-
-_TAG = re.compile(r"<[^>]+>")
-_WAIT = re.compile(
-    r"(?:try again in|retry in)\s+(?:(\d+)\s+days?,\s*)?(?:(\d+):)?(\d{1,2}):(\d{2})(?:\.\d+)?",
-    re.I,
-)
-
-
-def strip_html(text: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(_TAG.sub("", text))).strip()
-
-
-def parse_wait(text: str) -> timedelta | None:
-    """'Try again in 0:09:48' → timedelta(minutes=9, seconds=48)."""
-    match = _WAIT.search(text)
-    if not match:
-        return None
-    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
-def error_from_output(output: Any, space: str | None) -> errors.SpaceError:
-    """Map the `output` of a `process_completed` with `success: false` to a typed error."""
-    output = output if isinstance(output, dict) else {}
-    raw = output.get("error")
-    title = output.get("title") if isinstance(output.get("title"), str) else None
-    if raw is None:
-        return errors.AppError(
-            "the Space's function failed and the Space hides its error messages "
-            "(error: null; the Space runs with show_error=False). Check the input, or "
-            "run the Space locally or duplicate it to see the error.",
-            space=space,
-            title=title,
-        )
-    text = strip_html(str(raw))
-    probe = f"{title or ''} {text}".lower()
-    # "ZeroGPU quota" / "GPU quota" only: an app's own "API quota exceeded" stays an AppError.
-    if "gpu quota" in probe and ("exceeded" in probe or "running out" in probe):
-        wait = parse_wait(text)
-        hint = f" Try again in {wait}." if wait and "try again" not in text.lower() else ""
-        advice = (
-            ""
-            if "token" in text.lower()
-            else " Sign in with an HF token (HF_TOKEN) for more quota."
-        )
-        return errors.GPUQuotaExceededError(
-            f"ZeroGPU quota exceeded: {text}{hint}{advice}",
-            space=space,
-            title=title,
-            retry_after=wait,
-        )
-    if "runs limit" in probe:
-        return errors.GPUQuotaExceededError(
-            f"ZeroGPU runs limit reached: {text}", space=space, title=title
-        )
-    if "expired zerogpu proxy token" in probe:
-        return errors.ZeroGPUTokenExpiredError(
-            f"ZeroGPU token expired: {text}", space=space, title=title
-        )
-    if "gpu limit" in probe or "no gpu was available" in probe or "queue timeout" in probe:
-        return errors.GPUUnavailableError(
-            f"no GPU available: {text}. The Space is busy; try again in a minute.",
-            space=space,
-            title=title,
-        )
-    if (title and "worker error" in title.lower()) or "gpu task aborted" in probe:
-        return errors.GPUWorkerError(
-            f"ZeroGPU worker failed ({title or 'error'}): {text}. This is often caused by an "
-            "input the Space cannot handle (e.g. a missing image).",
-            space=space,
-            title=title,
-        )
-    prefix = f"{title}: " if title and title.lower() != "error" else ""
-    return errors.AppError(f"the Space reported an error: {prefix}{text}", space=space, title=title)
-
-
-# ---------------------------------------------------------------------------
 # Payloads
 
 
@@ -400,6 +321,7 @@ def progress_units(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 __all__ = [
     "KNOWN_MESSAGES",
+    "Caller",
     "Message",
     "SSEDecoder",
     "_int",

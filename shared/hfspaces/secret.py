@@ -47,11 +47,11 @@ class Secret:
 
     @classmethod
     def coerce(cls, value: Any) -> Secret | None:
-        """From a str, a `Secret`, a pydantic `SecretStr`, None (then `HF_TOKEN`), or
-        False (anonymous on purpose, whatever the environment says)."""
+        """From a str, a `Secret`, a pydantic `SecretStr`, None or "" (then `HF_TOKEN`),
+        or False (anonymous on purpose, whatever the environment says)."""
         if value is False:
             return None
-        if value is None:
+        if value is None or value == "":
             env = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
             return cls(env) if env else None
         if isinstance(value, Secret):

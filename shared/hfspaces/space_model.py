@@ -101,10 +101,12 @@ class SpaceModel:
             "hf_token": Secret.coerce(hf_token),
             "hub_url": hub_url,
             "timeout": self._timeouts,
-            # In a pool the pool retries, on another copy: a copy's own client does not.
-            "max_retries": max_retries if self.pool is None else 0,
             "max_quota_wait": max_quota_wait,
         }
+        if self.pool is not None:
+            # In a pool the pool retries, on another copy, and holds a job while every
+            # copy is full: a copy's own client turns a failure or a 503 over at once.
+            self._client_kwargs.update(max_retries=0, max_queue_wait=0.0)
         for target in self.endpoints:
             self._new_client(target)  # validate the settings now
         self._clients: weakref.WeakKeyDictionary[
@@ -246,7 +248,7 @@ class SpaceModel:
 
 
 def _close_with_loop(
-    loop: asyncio.AbstractEventLoop, clients: dict[str, SpaceClient]
+    loop: asyncio.AbstractEventLoop, clients: SpaceClient | dict[str, SpaceClient]
 ) -> AsyncGenerator[None, None]:
     """Framework users rarely call `aclose()`. A parked async generator is closed by the
     loop at `asyncio.run()`'s end (`shutdown_asyncgens`), or when the model owning it is
@@ -256,7 +258,10 @@ def _close_with_loop(
         try:
             yield
         finally:
-            await asyncio.gather(*(c.aclose() for c in list(clients.values())))
+            if isinstance(clients, SpaceClient):
+                await clients.aclose()
+            else:
+                await asyncio.gather(*(c.aclose() for c in list(clients.values())))
 
     agen = guard()
     # Starting it registers it with the loop's async-generator hooks.

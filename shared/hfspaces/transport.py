@@ -93,9 +93,7 @@ class Timeouts:
 
 def _positive_seconds(value: object) -> bool:
     return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and 0 < value < float("inf")
+        isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
     )
 
 
@@ -290,11 +288,13 @@ class Transport:
         trusted_host: str | None = None,
         retry: bool = True,
         deadline: float | None = None,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
         **kwargs: Any,
     ) -> Reply:
         """One request with its body read; retried (when `retry`) on connection errors and
-        429/502/503/504, with exponential backoff and jitter, honouring `Retry-After`.
-        After the last attempt the last reply is returned (the caller maps its status)."""
+        429/502/503/504 (`retry_statuses`), with exponential backoff and jitter, honouring
+        `Retry-After`. After the last attempt the last reply is returned (the caller maps
+        its status)."""
 
         async def once() -> Reply:
             total = self.timeouts.request
@@ -313,7 +313,7 @@ class Transport:
             finally:
                 resp.release()
             reply = Reply(resp.status, resp.headers, body, str(resp.url))
-            if retry and reply.status in RETRY_STATUSES:
+            if retry and reply.status in retry_statuses:
                 raise _RetryableStatus(reply)
             return reply
 

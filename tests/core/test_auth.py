@@ -1,6 +1,9 @@
-"""ZeroGPU identity against the replica's Hub stub and ZeroGPU emulation: HF token → JWT,
-cached, refreshed, sent as `x-zerogpu-token`; anonymous sends none; bad token → AuthError
-before any join; an expired-token error → one refresh and one retry."""
+"""Identity against the replica: the HF token goes to a Space as `x-hf-authorization`
+(only to `https://*.hf.space`, or where the caller opts in with `send_hf_token=True`),
+never as `Authorization`; `hf_token=False` is anonymous whatever `HF_TOKEN` says; the
+ZeroGPU JWT route is opt-in (`zerogpu_jwt=True`): cached, refreshed, sent as
+`x-zerogpu-token`; a bad token is an AuthError before any join; an expired-token error →
+one refresh and one retry; a failing Hub is named."""
 
 from __future__ import annotations
 
@@ -14,22 +17,155 @@ import pytest
 from hfspaces import Secret, SpaceClient, errors
 from hfspaces.auth import ZeroGPUIdentity, ZeroGPUToken, jwt_expiry
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE
+from hfspaces.replica.phi4 import SAMPLING_DEFAULTS
 
 TOKEN = "hf_core_tests_user"
+#: Headers that carry who the caller is.
+IDENTITY_HEADERS = ("authorization", "x-hf-authorization", "x-zerogpu-token", "x-ip-token")
+#: The chat function's sampling inputs, in its order (the replica's Phi-4 demo).
+SAMPLING = [
+    SAMPLING_DEFAULTS[k]
+    for k in ("top_p", "top_k", "temperature", "repetition_penalty", "max_new_tokens")
+]
 
 
 async def chat_once(client: SpaceClient, text: str = "hello") -> list[Any]:
     added = await client.predict("add_message", [[], {"text": text, "files": []}, None])
-    job = await client.submit("chat", [added[0]])
+    job = await client.submit("chat", [added[0], *SAMPLING])
     return await job.result()
+
+
+def sent(replica: Any) -> list[dict[str, str]]:
+    """Headers of every request the client sent to the Spaces (before the proxy)."""
+    return [r["received"] for r in replica.stats()["requests"]]
+
+
+def to_app(replica: Any) -> list[dict[str, str]]:
+    """Headers of every request as the Space's app got them (after the proxy)."""
+    return [r["to_app"] for r in replica.stats()["requests"]]
 
 
 def chat_calls(replica: Any) -> list[dict[str, Any]]:
     return [c for c in replica.stats()["calls"] if c["fn"] == "chat"]
 
 
-async def test_token_gets_jwt_once_and_sends_it(fresh_replica: Any, phi4_url: str) -> None:
-    async with SpaceClient(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN) as client:
+def jwt_client(url: str, **kwargs: Any) -> SpaceClient:
+    """The opt-in JWT route: the HF token to the Hub only, the JWT to the Space."""
+    return SpaceClient(url, space_id=PHI4_SPACE, hf_token=TOKEN, zerogpu_jwt=True, **kwargs)
+
+
+async def test_opted_in_endpoint_gets_x_hf_authorization_and_no_hub_call(
+    fresh_replica: Any, phi4_url: str
+) -> None:
+    async with SpaceClient(
+        phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, send_hf_token=True
+    ) as client:
+        assert client.caller == "token"
+        await chat_once(client)
+    stats = fresh_replica.stats()
+    assert stats["hub_jwt_issued"] == 0 and stats["hub_jwt_rejected"] == 0
+    # Every request carried the token as x-hf-authorization, never as Authorization ...
+    assert all(h.get("x-hf-authorization") == f"Bearer {TOKEN}" for h in sent(fresh_replica))
+    assert not any("authorization" in h or "x-zerogpu-token" in h for h in sent(fresh_replica))
+    # ... and the proxy stand-in turned it into X-IP-Token: the app never saw the token.
+    for headers in to_app(fresh_replica):
+        assert TOKEN not in str(headers) and headers["x-ip-token"].count(".") == 2
+        assert "x-hf-authorization" not in headers and "authorization" not in headers
+    (call,) = chat_calls(fresh_replica)
+    assert call["identity"].startswith("user:") and call["token_status"] == "valid"
+    assert all(k.startswith("user:") for k in stats["quota_used"])
+
+
+@pytest.mark.parametrize("hf_token", [TOKEN, None])
+async def test_non_hf_endpoint_gets_no_token_unless_opted_in(
+    fresh_replica: Any, phi4_url: str, monkeypatch: pytest.MonkeyPatch, hf_token: Any
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    async with SpaceClient(phi4_url, space_id=PHI4_SPACE, hf_token=hf_token) as client:
+        assert client.caller == "token_withheld" and client.hf_token is None
+        await chat_once(client)
+    stats = fresh_replica.stats()
+    assert stats["hub_jwt_issued"] == 0 and stats["hub_jwt_rejected"] == 0
+    for headers in sent(fresh_replica):
+        assert not any(h in headers for h in IDENTITY_HEADERS) and TOKEN not in str(headers)
+    (call,) = chat_calls(fresh_replica)
+    assert call["identity"].startswith("anon:")  # the proxy's IP-based identity
+
+
+async def test_hf_token_false_is_anonymous_whatever_the_environment(
+    fresh_replica: Any, phi4_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    async with SpaceClient(
+        phi4_url, space_id=PHI4_SPACE, hf_token=False, send_hf_token=True
+    ) as client:
+        assert client.caller == "anonymous" and client.identity.anonymous
+        await chat_once(client)
+    stats = fresh_replica.stats()
+    assert stats["hub_jwt_issued"] == 0 and stats["hub_jwt_rejected"] == 0
+    for headers in sent(fresh_replica):
+        assert not any(h in headers for h in IDENTITY_HEADERS) and TOKEN not in str(headers)
+    (call,) = chat_calls(fresh_replica)
+    assert call["identity"].startswith("anon:")
+
+
+@pytest.mark.parametrize("hf_token", [None, ""])
+def test_none_and_empty_read_hf_token(monkeypatch: pytest.MonkeyPatch, hf_token: Any) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    client = SpaceClient(PHI4_SPACE, hf_token=hf_token)
+    assert client.hf_token == Secret(TOKEN) and client.caller == "token"
+    monkeypatch.delenv("HF_TOKEN")
+    assert SpaceClient(PHI4_SPACE, hf_token=hf_token).caller == "anonymous"
+
+
+def test_token_goes_only_to_https_hf_space_origins_as_x_hf_authorization() -> None:
+    on_hf = SpaceClient(PHI4_SPACE, hf_token=TOKEN)._space_headers()
+    assert on_hf == {"x-hf-authorization": f"Bearer {TOKEN}"}  # never Authorization
+    for target in (
+        "https://proxy.example/phi",
+        "http://microsoft-phi-4-multimodal.hf.space",  # not https
+        "https://evil.hf.space.example",
+        "https://hf.space.evil.example",
+        "http://127.0.0.1:7860",
+    ):
+        client = SpaceClient(target, space_id=PHI4_SPACE, hf_token=TOKEN)
+        assert client._space_headers() == {}, target
+        assert client.caller == "token_withheld"
+    opted = SpaceClient("https://proxy.example/phi", hf_token=TOKEN, send_hf_token=True)
+    assert opted._space_headers() == {"x-hf-authorization": f"Bearer {TOKEN}"}
+    refused = SpaceClient(PHI4_SPACE, hf_token=TOKEN, send_hf_token=False)
+    assert refused._space_headers() == {} and refused.caller == "token_withheld"
+
+
+def test_zerogpu_jwt_needs_a_space_id_and_a_token() -> None:
+    with pytest.raises(errors.InvalidInputError, match="zerogpu_jwt"):
+        SpaceClient("http://127.0.0.1:1", hf_token=TOKEN, zerogpu_jwt=True)
+    with pytest.raises(errors.InvalidInputError, match="zerogpu_jwt"):
+        SpaceClient(PHI4_SPACE, hf_token=False, zerogpu_jwt=True)
+
+
+async def test_a_dead_hub_does_not_matter_without_the_jwt_route(
+    fresh_replica: Any, phi4_url: str
+) -> None:
+    async with SpaceClient(
+        phi4_url,
+        space_id=PHI4_SPACE,
+        hf_token=TOKEN,
+        send_hf_token=True,
+        hub_url="http://127.0.0.1:9",
+    ) as client:
+        await chat_once(client)
+
+
+async def test_a_dead_hub_is_named_on_the_jwt_route(fresh_replica: Any, phi4_url: str) -> None:
+    async with jwt_client(phi4_url, hub_url="http://127.0.0.1:9", max_retries=0) as client:
+        with pytest.raises(errors.ConnectError, match=r"the Hub \(http://127.0.0.1:9\)"):
+            await client.submit("chat", [[]])
+    assert fresh_replica.stats()["joins_total"] == 0
+
+
+async def test_jwt_route_gets_jwt_once_and_sends_it(fresh_replica: Any, phi4_url: str) -> None:
+    async with jwt_client(phi4_url) as client:
         for i in range(3):
             await chat_once(client, f"turn {i}")
     stats = fresh_replica.stats()
@@ -38,54 +174,26 @@ async def test_token_gets_jwt_once_and_sends_it(fresh_replica: Any, phi4_url: st
     assert len(calls) == 3
     for call in calls:
         assert call["token_status"] == "valid" and call["identity"].startswith("user:")
-        headers = call["headers"]
-        assert headers["x-zerogpu-token"].count(".") == 2  # a JWT
-        assert headers["x-zerogpu-uuid"]
-        # The HF token itself goes only to the Hub, never to the Space.
-        assert TOKEN not in str(headers)
-        assert "authorization" not in headers and "x-hf-authorization" not in headers
-    assert len({c["headers"]["x-zerogpu-uuid"] for c in calls}) == 1
-    # Charged to the user, not to the anonymous pool.
+    requests = sent(fresh_replica)
+    joins = [h for h in requests if "x-zerogpu-token" in h]  # 3 joins, 3 add-turn predicts
+    assert len(joins) == 6 and all(h["x-zerogpu-token"].count(".") == 2 for h in joins)
+    assert not any("x-hf-authorization" in h or "authorization" in h for h in requests)
+    assert all("x-zerogpu-token" not in h for h in to_app(fresh_replica))
     assert all(k.startswith("user:") for k in stats["quota_used"])
 
 
-async def test_concurrent_joins_share_one_hub_call(fresh_replica: Any, janus_url: str) -> None:
+async def test_jwt_route_concurrent_joins_share_one_hub_call(
+    fresh_replica: Any, janus_url: str
+) -> None:
     import asyncio
 
-    async with SpaceClient(janus_url, space_id=JANUS_SPACE, hf_token=TOKEN) as client:
+    async with SpaceClient(
+        janus_url, space_id=JANUS_SPACE, hf_token=TOKEN, zerogpu_jwt=True
+    ) as client:
         jobs = await asyncio.gather(
             *(client.submit("generate_image", [f"p{i}", i, 5.0, 1.0]) for i in range(4))
         )
         await asyncio.gather(*(j.result() for j in jobs))
-    assert fresh_replica.stats()["hub_jwt_issued"] == 1
-
-
-async def test_anonymous_sends_no_token(fresh_replica: Any, phi4_url: str) -> None:
-    async with SpaceClient(phi4_url, space_id=PHI4_SPACE) as client:
-        assert client.identity.anonymous
-        await chat_once(client)
-    stats = fresh_replica.stats()
-    assert stats["hub_jwt_issued"] == 0 and stats["hub_jwt_rejected"] == 0
-    (call,) = chat_calls(fresh_replica)
-    assert "x-zerogpu-token" not in call["headers"]
-    assert call["identity"].startswith("anon:") and call["token_status"] == "absent"
-
-
-async def test_url_target_without_space_id_is_anonymous(fresh_replica: Any, phi4_url: str) -> None:
-    # Without a Space id there is no Hub identity to ask for: the token is not used at all.
-    async with SpaceClient(phi4_url, hf_token=TOKEN) as client:
-        assert client.identity.anonymous
-        await chat_once(client)
-    assert fresh_replica.stats()["hub_jwt_issued"] == 0
-
-
-async def test_hf_token_from_environment(
-    fresh_replica: Any, phi4_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
-    async with SpaceClient(phi4_url, space_id=PHI4_SPACE) as client:
-        assert not client.identity.anonymous
-        await chat_once(client)
     assert fresh_replica.stats()["hub_jwt_issued"] == 1
 
 
@@ -99,16 +207,18 @@ async def test_hub_url_from_hf_endpoint(replica: Any) -> None:
 
 
 async def test_bad_token_is_auth_error_before_any_join(fresh_replica: Any, phi4_url: str) -> None:
-    async with SpaceClient(phi4_url, space_id=PHI4_SPACE, hf_token="hf_bad") as client:
+    async with SpaceClient(
+        phi4_url, space_id=PHI4_SPACE, hf_token="hf_bad", zerogpu_jwt=True
+    ) as client:
         with pytest.raises(errors.AuthError, match="refused the HF token") as info:
             await client.submit("chat", [[]])
-    assert "hf_bad" not in str(info.value)
+    assert "hf_bad" not in str(info.value) and "hf_token=False" in str(info.value)
     stats = fresh_replica.stats()
     assert stats["hub_jwt_rejected"] == 1 and stats["joins_total"] == 0
 
 
 async def test_refreshed_after_expiry(fresh_replica: Any, phi4_url: str) -> None:
-    async with SpaceClient(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN) as client:
+    async with jwt_client(phi4_url) as client:
         await chat_once(client)
         cached = client.identity._token
         assert cached is not None and cached.fresh()
@@ -138,7 +248,7 @@ async def test_expired_token_error_refreshes_once_and_retries(
     fresh_replica: Any, phi4_url: str
 ) -> None:
     stale = await expired_jwt(fresh_replica)
-    async with SpaceClient(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN) as client:
+    async with jwt_client(phi4_url) as client:
         # The client believes its token is good (clock skew); the Space says it expired.
         client.identity._token = ZeroGPUToken(Secret(stale), time.time() + 3600)
         outputs = await chat_once(client)
@@ -171,12 +281,3 @@ def test_secret_never_prints() -> None:
         pickle.dumps(secret)
     with pytest.raises(TypeError):
         SpaceClient("http://127.0.0.1:1", space_id=PHI4_SPACE, hf_token=12345)
-
-
-def test_token_sent_raw_only_to_real_space_hosts() -> None:
-    on_hf = SpaceClient(PHI4_SPACE, hf_token=TOKEN)
-    assert on_hf._space_headers()["Authorization"] == f"Bearer {TOKEN}"
-    proxy = SpaceClient("https://proxy.example/phi", space_id=PHI4_SPACE, hf_token=TOKEN)
-    assert "Authorization" not in proxy._space_headers()
-    plain = SpaceClient("http://evil.hf.space.example", space_id=PHI4_SPACE, hf_token=TOKEN)
-    assert "Authorization" not in plain._space_headers()

@@ -291,7 +291,7 @@ async def test_connect_refused() -> None:
 @pytest.mark.parametrize(
     ("kind", "error", "text"),
     [
-        ("gpu_limit", errors.GPUUnavailableError, "GPU limit"),
+        ("gpu_limit", errors.GPUQuotaExceededError, "GPU limit"),
         ("queue_timeout", errors.GPUUnavailableError, "No GPU was available"),
         ("worker_error", errors.GPUWorkerError, "RuntimeError"),
         ("aborted", errors.GPUWorkerError, "GPU task aborted"),

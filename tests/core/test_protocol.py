@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,9 +15,7 @@ from hfspaces.protocol import (
     SSEDecoder,
     apply_diff,
     apply_diff_shared,
-    error_from_output,
     parse_message,
-    parse_wait,
     space_host,
 )
 from hypothesis import given, settings
@@ -247,123 +244,6 @@ def test_appended_text() -> None:
     assert protocol.appended_text("ab", "abc") == "c"
     assert protocol.appended_text("ab", "xb") is None
     assert protocol.appended_text(None, "x") is None
-
-
-# -- errors inside completions ---------------------------------------------------
-
-QUOTA = (
-    "You have exceeded your free ZeroGPU quota (60s requested vs. 56s left). Try again in 0:09:48."
-)
-ANON_HINT = (
-    ' Unlogged user is running out of daily ZeroGPU quotas. <a href="https://huggingface.co/'
-    'login">Sign in</a> or pass an HF token to get more ZeroGPU quota now.'
-)
-
-
-def test_quota_with_wait() -> None:
-    err = error_from_output({"error": QUOTA, "title": "ZeroGPU quota exceeded"}, "o/n")
-    assert isinstance(err, errors.GPUQuotaExceededError)
-    assert err.retry_after == timedelta(minutes=9, seconds=48)
-    assert err.retryable and err.title == "ZeroGPU quota exceeded"
-    assert "0:09:48" in str(err) and "HF token" in str(err) and "o/n" in str(err)
-
-
-def test_quota_anonymous_hint_html_stripped() -> None:
-    err = error_from_output({"error": QUOTA + ANON_HINT, "title": "ZeroGPU quota exceeded"}, None)
-    assert isinstance(err, errors.GPUQuotaExceededError)
-    assert "<a" not in str(err) and "href" not in str(err) and "Sign in" in str(err)
-    assert err.retry_after == timedelta(minutes=9, seconds=48)
-
-
-def test_quota_older_wording_without_title() -> None:
-    old = "You have exceeded your GPU quota (120s requested vs. 0s left). Try again in 1:02:03."
-    err = error_from_output({"error": old}, None)
-    assert isinstance(err, errors.GPUQuotaExceededError)
-    assert err.retry_after == timedelta(hours=1, minutes=2, seconds=3)
-
-
-def test_quota_without_wait() -> None:
-    err = error_from_output({"error": "You have exceeded your GPU quota.", "title": None}, None)
-    assert isinstance(err, errors.GPUQuotaExceededError) and err.retry_after is None
-
-
-@pytest.mark.parametrize(
-    ("text", "title"),
-    [
-        ("You have exceeded your ZeroGPU runs limit.", "ZeroGPU quota exceeded"),
-        ("You have exceeded your ZeroGPU runs limit.", None),
-    ],
-)
-def test_runs_limit(text: str, title: str | None) -> None:
-    err = error_from_output({"error": text, "title": title}, None)
-    assert isinstance(err, errors.GPUQuotaExceededError)
-    assert "runs limit" in str(err)
-
-
-@pytest.mark.parametrize(
-    ("text", "title", "kind"),
-    [
-        (
-            "Space app has reached its GPU limit.",
-            "ZeroGPU limit reached",
-            errors.GPUUnavailableError,
-        ),
-        ("Space app has reached its GPU limit.", "Error", errors.GPUUnavailableError),
-        ("No GPU was available after 60s", "ZeroGPU queue timeout", errors.GPUUnavailableError),
-        ("AttributeError", "ZeroGPU worker error", errors.GPUWorkerError),
-        ("GPU task aborted", "ZeroGPU worker error", errors.GPUWorkerError),
-        ("GPU task aborted", "Error", errors.GPUWorkerError),
-        (
-            "Expired ZeroGPU proxy token",
-            "Expired ZeroGPU proxy token",
-            errors.ZeroGPUTokenExpiredError,
-        ),
-        ("Expired ZeroGPU proxy token", None, errors.ZeroGPUTokenExpiredError),
-    ],
-)
-def test_zerogpu_wordings(text: str, title: str | None, kind: type[errors.SpaceError]) -> None:
-    err = error_from_output({"error": text, "title": title}, "o/n")
-    assert type(err) is kind
-    assert isinstance(err, errors.AppError) and err.title == title
-    assert text.rstrip(".") in str(err)
-
-
-def test_error_null_is_explained() -> None:
-    err = error_from_output({"error": None, "title": None}, None)
-    assert type(err) is errors.AppError
-    assert "hides its error" in str(err) and "error: null" in str(err)
-
-
-def test_app_error_title_and_html() -> None:
-    err = error_from_output(
-        {"error": 'Bad <b>input</b> &amp; <a href="x">more</a>', "title": "Invalid image"}, None
-    )
-    assert type(err) is errors.AppError
-    assert err.title == "Invalid image"
-    assert "Invalid image: Bad input & more" in str(err)
-
-
-def test_app_quota_of_another_service_is_not_zerogpu() -> None:
-    err = error_from_output({"error": "OpenAI API quota exceeded", "title": "Error"}, None)
-    assert type(err) is errors.AppError
-
-
-def test_output_not_a_dict() -> None:
-    assert type(error_from_output(None, None)) is errors.AppError
-
-
-@pytest.mark.parametrize(
-    ("text", "wait"),
-    [
-        ("Try again in 0:09:48.", timedelta(minutes=9, seconds=48)),
-        ("try again in 9:48", timedelta(minutes=9, seconds=48)),
-        ("Try again in 1 day, 2:03:04", timedelta(days=1, hours=2, minutes=3, seconds=4)),
-        ("Try again in 0:00:05.250000", timedelta(seconds=5)),
-        ("no wait here", None),
-    ],
-)
-def test_parse_wait(text: str, wait: timedelta | None) -> None:
-    assert parse_wait(text) == wait
 
 
 def test_strip_html() -> None:

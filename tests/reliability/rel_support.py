@@ -80,6 +80,7 @@ def fast_client(url: str, **kwargs: Any) -> SpaceClient:
     kwargs.setdefault("timeout", FAST)
     client = SpaceClient(url, **kwargs)
     client.transport.backoff = (0.01, 0.05)
+    client.queue_backoff_range = (0.01, 0.05)
     return client
 
 

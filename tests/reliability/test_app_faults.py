@@ -102,7 +102,7 @@ async def test_quota_wait_allowed_then_retried(fake_space: Any) -> None:
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [
-        ("gpu_limit", errors.GPUUnavailableError),
+        ("gpu_limit", errors.GPUQuotaExceededError),
         ("queue_timeout", errors.GPUUnavailableError),
         ("worker_error", errors.GPUWorkerError),
         ("aborted", errors.GPUWorkerError),
@@ -123,7 +123,11 @@ async def test_zerogpu_errors(rep: Any, phi4_url: str, kind: str, expected: type
 async def test_expired_zerogpu_token_refreshed_once_and_retried(rep: Any, phi4_url: str) -> None:
     rep.configure(gpu_error="expired_token", gpu_error_count=1)
     client = fast_client(
-        phi4_url, space_id=PHI4_SPACE, hf_token="hf_reliability_user", hub_url=rep.hub_url
+        phi4_url,
+        space_id=PHI4_SPACE,
+        hf_token="hf_reliability_user",
+        hub_url=rep.hub_url,
+        zerogpu_jwt=True,
     )
     outputs = await chat(client)
     assert chat_text(outputs)
@@ -136,7 +140,11 @@ async def test_expired_zerogpu_token_refreshed_once_and_retried(rep: Any, phi4_u
 async def test_expired_zerogpu_token_twice_is_an_error(rep: Any, phi4_url: str) -> None:
     rep.configure(gpu_error="expired_token")
     client = fast_client(
-        phi4_url, space_id=PHI4_SPACE, hf_token="hf_reliability_user", hub_url=rep.hub_url
+        phi4_url,
+        space_id=PHI4_SPACE,
+        hf_token="hf_reliability_user",
+        hub_url=rep.hub_url,
+        zerogpu_jwt=True,
     )
     with pytest.raises(errors.ZeroGPUTokenExpiredError):
         await chat(client)

@@ -24,6 +24,8 @@ from rel_support import chat_text, fast_client, free_port, history
 
 TOKEN = "hf_RELIABILITYsecret0123456789abcdefXYZ"
 CREDENTIALS = ("authorization", "x-hf-authorization", "x-zerogpu-token", "x-zerogpu-uuid")
+#: The opt-in JWT route, to a loopback endpoint standing for the Space.
+JWT_ROUTE: dict[str, Any] = {"zerogpu_jwt": True}
 
 
 def leaks(text: str, *secrets: str) -> bool:
@@ -64,7 +66,9 @@ def test_objects_holding_the_token_never_print_it(phi4_url: str) -> None:
 async def test_exceptions_and_tracebacks_never_carry_the_token(rep: Any, phi4_url: str) -> None:
     rep.configure(bad_tokens=[TOKEN])
     try:
-        client = fast_client(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url)
+        client = fast_client(
+            phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url, **JWT_ROUTE
+        )
         with pytest.raises(errors.AuthError) as info:
             await client.submit("chat", history())
         await client.aclose()
@@ -80,13 +84,20 @@ async def test_tracebacks_with_locals_never_carry_the_token(rep: Any, phi4_url: 
     header values holding the token or the JWT are masked there too."""
     dead_hub = f"http://127.0.0.1:{free_port()}"
     client = fast_client(
-        phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=dead_hub, max_retries=0
+        phi4_url,
+        space_id=PHI4_SPACE,
+        hf_token=TOKEN,
+        hub_url=dead_hub,
+        max_retries=0,
+        **JWT_ROUTE,
     )
     with pytest.raises(errors.ConnectError) as refused:
         await client.identity.headers(client.transport)  # fails inside aiohttp's frames
     await client.aclose()
     rep.configure(app_error=True)
-    client = fast_client(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url)
+    client = fast_client(
+        phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url, **JWT_ROUTE
+    )
     with pytest.raises(errors.AppError) as failed:
         await (await client.submit("chat", history())).result()  # a join carried the JWT
     jwt = (await client.identity.headers(client.transport))["x-zerogpu-token"]
@@ -105,8 +116,10 @@ async def test_log_records_never_carry_the_token(
     caplog.set_level(logging.DEBUG)
     for name in ("hfspaces", "aiohttp", "aiohttp.client", "tenacity", "asyncio"):
         caplog.set_level(logging.DEBUG, logger=name)
-    rep.configure(join_status=503, join_fail_count=1, retry_after=0)
-    client = fast_client(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url)
+    rep.configure(join_status=502, join_fail_count=1, retry_after=0)
+    client = fast_client(
+        phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url, **JWT_ROUTE
+    )
     job = await client.submit("chat", history(), text_of=chat_text)
     assert chat_text(await job.result())
     jwt = (await client.identity.headers(client.transport))["x-zerogpu-token"]
@@ -118,7 +131,7 @@ async def test_log_records_never_carry_the_token(
     finally:
         rep.configure(bad_tokens=["hf_invalid", "hf_revoked", "hf_bad"])
     await client.aclose()
-    assert any("retrying after HTTP 503" in r.getMessage() for r in caplog.records)
+    assert any("retrying after HTTP 502" in r.getMessage() for r in caplog.records)
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     for record in caplog.records:
         text = formatter.format(record) + repr(record.args) + repr(record.__dict__)
@@ -126,7 +139,9 @@ async def test_log_records_never_carry_the_token(
 
 
 async def test_space_gets_the_zerogpu_token_never_the_hf_token(rep: Any, phi4_url: str) -> None:
-    client = fast_client(phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url)
+    client = fast_client(
+        phi4_url, space_id=PHI4_SPACE, hf_token=TOKEN, hub_url=rep.hub_url, **JWT_ROUTE
+    )
     job = await client.submit("chat", history(), text_of=chat_text)
     await job.result()
     await client.aclose()
@@ -140,10 +155,11 @@ async def test_space_gets_the_zerogpu_token_never_the_hf_token(rep: Any, phi4_ur
         assert "authorization" not in headers
 
 
-def test_raw_token_only_for_the_spaces_own_https_host() -> None:
-    """The HF token itself (private Spaces need it) goes only to `https://*.hf.space`."""
+def test_token_only_for_the_spaces_own_https_host() -> None:
+    """The HF token goes as `x-hf-authorization` (never `Authorization`) only to
+    `https://*.hf.space`, unless the caller opts in for an endpoint."""
     on_hub = SpaceClient("owner/name", hf_token=TOKEN)._space_headers()
-    assert on_hub["Authorization"] == f"Bearer {TOKEN}"
+    assert on_hub == {"x-hf-authorization": f"Bearer {TOKEN}"}
     for target in (
         "http://127.0.0.1:9",
         "http://owner-name.hf.space",  # plain http: never
@@ -151,8 +167,7 @@ def test_raw_token_only_for_the_spaces_own_https_host() -> None:
         "https://owner-name.hf.space.evil.example",
     ):
         headers = SpaceClient(target, space_id="owner/name", hf_token=TOKEN)._space_headers()
-        assert "Authorization" not in headers, target
-        assert not leaks(repr(headers))
+        assert no_credentials(headers), target
 
 
 # -- where the token goes -----------------------------------------------------------------
@@ -172,7 +187,7 @@ async def test_hub_redirect_to_another_host_drops_the_token(fake_space: Any) -> 
 
     hub.routes["/api/spaces/owner/name/jwt"] = redirect
     client = fast_client(
-        "http://127.0.0.1:9", space_id="owner/name", hf_token=TOKEN, hub_url=hub.url
+        "http://127.0.0.1:9", space_id="owner/name", hf_token=TOKEN, hub_url=hub.url, **JWT_ROUTE
     )
     with pytest.raises(errors.AuthError):
         await client.identity.headers(client.transport)
@@ -199,6 +214,7 @@ async def test_space_redirect_to_another_host_drops_credentials(rep: Any, fake_s
         hf_token=TOKEN,
         hub_url=rep.hub_url,
         headers={"Authorization": f"Bearer {TOKEN}"},
+        **JWT_ROUTE,
     )
     job = await client.submit("predict", ["x"])
     # The other host answered the join; events come from the Space's own stream.
@@ -313,7 +329,9 @@ async def test_netrc_entry_for_the_hub_does_not_break_the_token_request(
         return web.json_response({"token": "header.payload.sig", "exp": 4102444800})
 
     space = await fake_space(routes={"/api/spaces/owner/app/jwt": jwt})
-    client = fast_client(space.url, space_id="owner/app", hf_token=TOKEN, hub_url=space.url)
+    client = fast_client(
+        space.url, space_id="owner/app", hf_token=TOKEN, hub_url=space.url, **JWT_ROUTE
+    )
     try:
         assert await client.run("predict", ["x"]) == ["ok"]
     finally:

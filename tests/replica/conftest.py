@@ -14,17 +14,28 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 @pytest.fixture(scope="module")
 def rep() -> Iterator[Any]:
+    """The replica as it starts by default: ZeroGPU mode (one slot, one job per function)."""
     from hfspaces.replica import Replica, ReplicaConfig
 
     with Replica(ReplicaConfig(image_size=64)) as server:
         yield server
 
 
+@pytest.fixture(scope="module")
+def lenient() -> Iterator[Any]:
+    """A replica with ZeroGPU's limits lifted, for tests that fire many joins at once."""
+    from hfspaces.replica import Replica, ReplicaConfig
+
+    with Replica(ReplicaConfig(image_size=64, zerogpu=False)) as server:
+        yield server
+
+
 @pytest.fixture(autouse=True)
 def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
-    # Every test starts with faults off and zeroed stats (only if it uses the replica).
-    if "rep" in request.fixturenames:
-        request.getfixturevalue("rep").reset()
+    # Every test starts with faults off and zeroed stats (only if it uses a replica).
+    for name in ("rep", "lenient"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).reset()
     yield
 
 

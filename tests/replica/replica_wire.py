@@ -12,6 +12,49 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import gradio as gr
+
+# The installed gradio decides the Chatbot's message shape (validated strictly, as on a real
+# Space): gradio 6 content is a list of parts, gradio 5 a single part.
+GRADIO6 = int(gr.__version__.split(".")[0]) >= 6
+# Where an `append` diff of the last message's text points, per gradio major.
+TEXT_TAIL: list[Any] = ["content", 0, "text"] if GRADIO6 else ["content"]
+# Phi-4 chat's extra inputs after the history, at their declared defaults (OpenVINO demo):
+# top_p, top_k, temperature, repetition_penalty, max_new_tokens.
+CHAT_DEFAULTS: list[Any] = [0.95, 50, 0.8, 1.05, 512]
+
+
+def text_message(text: str, role: str = "user") -> dict[str, Any]:
+    """A chat message in the installed gradio's shape."""
+    return {"role": role, "content": [{"type": "text", "text": text}] if GRADIO6 else text}
+
+
+def file_message(file_data: dict[str, Any], role: str = "user") -> dict[str, Any]:
+    content = [{"type": "file", "file": file_data}] if GRADIO6 else {"file": file_data}
+    return {"role": role, "content": content}
+
+
+def other_shape(message: dict[str, Any]) -> dict[str, Any]:
+    """The same text message in the other gradio major's shape (which must be refused)."""
+    content = message["content"]
+    if GRADIO6:
+        return {**message, "content": content[0]["text"]}
+    return {**message, "content": [{"type": "text", "text": content}]}
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A chat message's text in the installed gradio's shape."""
+    content = message["content"]
+    if GRADIO6:
+        assert isinstance(content, list), content
+        return str(content[0]["text"])
+    assert isinstance(content, str), content
+    return content
+
+
+def chat_inputs(history: list[dict[str, Any]]) -> list[Any]:
+    """The full input list of Phi-4's chat: the history and the sampling defaults."""
+    return [history, *CHAT_DEFAULTS]
 
 
 def new_session() -> str:
@@ -45,7 +88,9 @@ async def join(
         "trigger_id": trigger_id,
         "session_hash": session_hash,
     }
-    return await http.post(f"{base}/gradio_api/queue/join", json=body, headers=headers)
+    resp = await http.post(f"{base}/gradio_api/queue/join", json=body, headers=headers)
+    await resp.read()  # releases the connection; .json() still works on the kept body
+    return resp
 
 
 async def run_job(
@@ -63,7 +108,7 @@ async def run_job(
     event_id = (await resp.json())["event_id"]
     out: list[dict[str, Any]] = []
     async with http.get(
-        f"{base}/gradio_api/queue/data", params={"session_hash": session_hash}
+        f"{base}/gradio_api/queue/data", params={"session_hash": session_hash}, headers=headers
     ) as stream:
         async for msg in read_events(stream):
             if msg.get("event_id") in (event_id, None):
@@ -71,6 +116,10 @@ async def run_job(
             if msg.get("msg") == "process_completed":
                 break
     return out
+
+
+def completed(msgs: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(m for m in msgs if m["msg"] == "process_completed")
 
 
 async def upload(http: aiohttp.ClientSession, base: str, path: str, mime: str) -> dict[str, Any]:

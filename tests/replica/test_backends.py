@@ -51,11 +51,16 @@ def test_jwt_roundtrip_and_identity() -> None:
     tok = sign_jwt({"sub": "u1", "exp": time.time() + 60, "pro": False}, "s")
     assert decode_jwt(tok, "s")["sub"] == "u1"  # type: ignore[index]
     assert decode_jwt(tok, "other") is None
-    assert resolve_identity({"x-zerogpu-token": tok}, "1.2.3.4", "s").key == "user:u1"
-    bad = resolve_identity({"x-zerogpu-token": tok + "x"}, "1.2.3.4", "s")
-    assert bad.key == "anon:1.2.3.4" and bad.token_status == "invalid"
-    old = sign_jwt({"sub": "u1", "exp": time.time() - 1}, "s")
-    assert resolve_identity({"x-ip-token": old}, None, "s").token_status == "expired"
+    user = resolve_identity({"x-ip-token": tok}, "s")
+    assert (user.key, user.auth, user.token_status) == ("user:u1", "regular", "valid")
+    # Only X-IP-Token is read: the seeds' x-zerogpu-token reaches the runtime via the proxy.
+    assert resolve_identity({"x-zerogpu-token": tok}, "s").key == "space"
+    assert resolve_identity({"x-ip-token": tok + "x"}, "s").token_status == "invalid"
+    anon = resolve_identity({"x-ip-token": sign_jwt({"ip": "1.2.3.4"}, "s")}, "s")
+    assert (anon.key, anon.auth, anon.token_status) == ("anon:1.2.3.4", None, "anonymous")
+    old = sign_jwt({"sub": "u1", "exp": time.time() - 1, "pro": True}, "s")
+    expired = resolve_identity({"x-ip-token": old}, "s")
+    assert (expired.auth, expired.token_status) == ("pro", "expired")
 
 
 def test_quota_book_wait() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
-from replica_wire import join, new_session, read_events
+from replica_wire import chat_inputs, join, new_session, read_events, text_message
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -43,14 +43,15 @@ def test_cli_prints_urls_and_stops_on_sigint() -> None:
 
 
 async def test_concurrency_limit_queues_jobs_with_ranks() -> None:
-    with Replica(ReplicaConfig(image_size=32, concurrency=1)) as rep:
+    # Without ZeroGPU's one waiting slot, so that three jobs can wait in line.
+    with Replica(ReplicaConfig(image_size=32, concurrency=1, zerogpu=False)) as rep:
         rep.configure(queue_delay=0.3)
         base = rep.url_for(PHI4_SPACE)
         async with aiohttp.ClientSession() as http:
 
             async def one() -> list[dict[str, Any]]:
                 sh = new_session()
-                resp = await join(http, base, 11, [[{"role": "user", "content": "q"}]], sh)
+                resp = await join(http, base, 11, chat_inputs([text_message("q")]), sh)
                 assert resp.status == 200
                 out = []
                 async with http.get(

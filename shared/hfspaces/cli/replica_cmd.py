@@ -21,7 +21,9 @@ def replica(
 
     Prints '<space id> <url>' per Space and 'hub <url>'. Other options of
     `python -m hfspaces.replica` pass through: --token-delay, --answer-words,
-    --no-phi4-stream, --image-size, --concurrency, --no-quota, --max-file-size, ...
+    --no-phi4-stream, --image-size, --concurrency, --no-quota, --max-file-size,
+    --no-zerogpu (lift the one-slot queue and one-job-per-function limits), --service-time,
+    --duration-factor, --spaces-version, --gradio-errors, ...
     """
 
     def serve() -> int:

@@ -147,7 +147,7 @@ def draw_image(prompt: str, seed: int, guidance: float, temperature: float, inde
     return img
 
 
-def generate_images(prompt: str, seed: int = 12345, guidance: float = 5.0,
+def generate_images(prompt: str, seed: int = 1234, guidance: float = 5.0,
                     temperature: float = 1.0, size: int = 768, count: int = 5) -> list[Image.Image]:
     """Janus ``generate_image``: ``count`` distinct, reproducible images."""
     return [draw_image(prompt, seed, guidance, temperature, i, size) for i in range(count)]

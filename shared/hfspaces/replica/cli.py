@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import Any
 
-from .config import SPACES, ReplicaConfig
+from .config import GRADIO_ERRORS, SPACES, SPACES_VERSIONS, ReplicaConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-quota", action="store_true", help="do not enforce ZeroGPU quotas")
     p.add_argument("--max-file-size", default=None, help="upload cap, e.g. 5mb (413 above)")
     p.add_argument("--jwt-lifetime", type=float, default=None, help="Hub JWT lifetime, seconds")
+    p.add_argument("--no-zerogpu", action="store_true",
+                   help="lift ZeroGPU's limits (one waiting slot, one job per function)")
+    p.add_argument("--service-time", type=float, default=0.0,
+                   help="each GPU call lasts at least this many seconds")
+    p.add_argument("--duration-factor", type=float, default=1.0,
+                   help="requested GPU seconds = declared duration x factor (1.5 on Blackwell)")
+    p.add_argument("--spaces-version", choices=SPACES_VERSIONS, default="0.51",
+                   help="wording of the ZeroGPU runtime's messages")
+    p.add_argument("--gradio-errors", choices=GRADIO_ERRORS, default="installed",
+                   help="5.1: serve Janus's errors as gradio 5.1.0 does (no titles, quoted)")
     return p
 
 
@@ -37,6 +47,9 @@ def config_from_args(args: argparse.Namespace) -> ReplicaConfig:
         "answer_words": args.answer_words, "phi4_stream": not args.no_phi4_stream,
         "image_size": args.image_size, "concurrency": args.concurrency,
         "quota_enforced": not args.no_quota, "max_file_size": args.max_file_size,
+        "zerogpu": not args.no_zerogpu, "service_time": args.service_time,
+        "duration_factor": args.duration_factor, "spaces_version": args.spaces_version,
+        "gradio_errors": args.gradio_errors,
     }
     if args.quota_anonymous is not None:
         kwargs["quota_seconds_anonymous"] = args.quota_anonymous

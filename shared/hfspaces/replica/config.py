@@ -9,6 +9,15 @@ JANUS_SPACE = "deepseek-ai/Janus-Pro-7B"
 PHI4_SPACE = "microsoft/phi-4-multimodal"
 SPACES: tuple[str, ...] = (JANUS_SPACE, PHI4_SPACE)
 
+# Spaces whose README declares ``sdk_version: 5.1.0``: ``gradio_errors="5.1"`` serves their
+# errors and ZeroGPU logs the way gradio 5.1.0 does (no titles, ``repr`` of the message).
+GRADIO_5_1_SPACES: frozenset[str] = frozenset({JANUS_SPACE})
+
+# ``gradio_errors`` values: the installed gradio's own error payloads, or gradio 5.1.0's.
+GRADIO_ERRORS = ("installed", "5.1")
+# ``spaces_version`` values: the ZeroGPU runtime's wording (0.51.x latest; 0.37-0.47 older).
+SPACES_VERSIONS = ("0.51", "0.47")
+
 # Declared ZeroGPU durations per function (emulated seconds, charged per call).
 # Janus-Pro's Space declares @spaces.GPU(duration=120); Phi-4's is unknown, 60 is the default.
 DEFAULT_GPU_DURATIONS: dict[str, float] = {
@@ -25,7 +34,14 @@ def space_prefix(space: str) -> str:
 
 @dataclass
 class ReplicaConfig:
-    """Start-up configuration. Behavioural fields can be changed later with ``configure``."""
+    """Start-up configuration. Behavioural fields can be changed later with ``configure``.
+
+    ``zerogpu=True`` (default) serves the Spaces as a ZeroGPU Space is served: gradio's queue
+    with one waiting slot (``queue_max_size`` None means 1), one job per function at a time
+    (``concurrency`` None means 1), queued functions refused on ``run/predict`` (``api_open``
+    False). ``zerogpu=False`` lifts all three (``concurrency``/``queue_max_size`` None mean
+    unlimited). ``service_time``: every GPU call lasts at least that many seconds.
+    """
 
     token_delay: float = 0.0
     answer_words: int | None = None
@@ -47,6 +63,15 @@ class ReplicaConfig:
     bad_tokens: frozenset[str] = frozenset({"hf_invalid", "hf_revoked", "hf_bad"})
     pro_tokens: frozenset[str] = frozenset({"hf_pro"})
     queue_max_size: int | None = None
+    zerogpu: bool = True
+    service_time: float = 0.0
+    # The ``spaces`` runtime: requested seconds = declared duration x duration_factor
+    # (0.51: 1.0 on H200 nodes, 1.5 on RTX PRO 6000 Blackwell); above ``max_gpu_duration``
+    # (None: no limit; PRO callers are never limited) the call is an illegal duration.
+    duration_factor: float = 1.0
+    max_gpu_duration: float | None = None
+    spaces_version: str = "0.51"
+    gradio_errors: str = "installed"
     fault_seed: int = 0
     startup_timeout: float = 30.0
     stop_timeout: float = 5.0

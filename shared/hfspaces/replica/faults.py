@@ -6,7 +6,10 @@ the main setting is on), each with probability ``rate`` drawn from an RNG seeded
 ``fault_seed`` and the fault name (None = always). Opportunities: a join for ``join``, an
 upload for ``upload``, a GPU function call for ``app_error``/``quota_error``/``gpu_error``
 (optionally limited to one api_name with ``<name>_fn``), a ``queue/data`` stream for the
-stream faults. Setting a main value resets its modifiers unless they are given too.
+stream faults. ``gpu_error`` names one of ``GPU_ERRORS``; ``quota_error=True`` is the same as
+``gpu_error="quota"`` (kept for older tests); ``queue_delay`` is the wait for a GPU (with the
+runtime's "Waiting for a GPU" and "Successfully acquired a GPU" logs). Setting a main value
+resets its modifiers unless they are given too.
 """
 
 from __future__ import annotations
@@ -16,15 +19,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-# GPU error kinds → (title, message) as the ZeroGPU runtime raises them.
-GPU_ERRORS: dict[str, tuple[str, str]] = {
-    "gpu_limit": ("ZeroGPU limit reached", "Space app has reached its GPU limit."),
-    "queue_timeout": ("ZeroGPU queue timeout", "No GPU was available after 60s"),
-    "worker_error": ("ZeroGPU worker error", "RuntimeError"),
-    "aborted": ("ZeroGPU worker error", "GPU task aborted"),
-    "expired_token": ("Expired ZeroGPU proxy token", "Expired ZeroGPU proxy token"),
-    "runs_limit": ("ZeroGPU quota exceeded", "You have exceeded your ZeroGPU runs limit."),
-}
+# ZeroGPU failures ``gpu_error`` can inject (rendered by ``runtime`` with the ``spaces``
+# runtime's exact wording, see ``spaces_messages``). Schedule-time kinds refuse the call before
+# any GPU time is charged; ``queue_timeout`` after the "Waiting for a GPU" log; the worker
+# kinds after the GPU was acquired (the quota is charged).
+SCHEDULE_ERRORS = ("internal_error", "expired_token", "no_gpu", "gpu_limit", "illegal_duration",
+                   "pending_credits", "runs_limit", "quota")
+WORKER_ERRORS = ("worker_error", "aborted")
+GPU_ERRORS: tuple[str, ...] = (*SCHEDULE_ERRORS, "queue_timeout", *WORKER_ERRORS)
 
 QUEUE_FULL_DETAIL = "Queue is full. Max size is 1 and size is 1."
 
@@ -47,7 +49,7 @@ _TRIGGERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 _PLAIN = {
     "retry_after", "app_error_title", "app_error_message", "app_error_hidden", "stall_timeout",
     "queue_delay", "step_latency", "config_changed", "app_error_fn", "quota_error_fn",
-    "gpu_error_fn",
+    "gpu_error_fn", "worker_error_class",
 }
 
 FAULT_KEYS: frozenset[str] = frozenset(
@@ -95,6 +97,7 @@ class Faults:
     quota_error_fn: str | None = None
     gpu_error: str | None = None
     gpu_error_fn: str | None = None
+    worker_error_class: str = "RuntimeError"
     cut_stream_after: int | None = None
     stall_after: int | None = None
     stall_timeout: float = 30.0
@@ -195,7 +198,7 @@ class Faults:
                     "app_error_message", "app_error_hidden", "app_error_fn", "quota_error",
                     "quota_error_fn", "gpu_error", "gpu_error_fn", "cut_stream_after",
                     "stall_after", "stall_timeout", "malformed_after", "unexpected_error",
-                    "queue_delay", "step_latency", "config_changed",
+                    "queue_delay", "step_latency", "config_changed", "worker_error_class",
                 )
             }
             out["fault_seed"] = self.seed

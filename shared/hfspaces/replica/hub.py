@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .runtime import ReplicaState
-from .zerogpu import sign_jwt, user_id_for
+from .zerogpu import bearer, sign_jwt, user_claims, valid_hf_token
 
 
 def _parse_expiration(value: str | None) -> float | None:
@@ -29,20 +29,15 @@ def hub_router(state: ReplicaState) -> APIRouter:
 
     @router.get("/api/spaces/{owner}/{name}/jwt")
     async def space_jwt(owner: str, name: str, request: Request) -> JSONResponse:
-        auth = request.headers.get("authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        token = bearer(request.headers.get("authorization"))
         config = state.config
-        if not token.startswith("hf_") or token in config.bad_tokens:
+        if not valid_hf_token(token, config.bad_tokens):
             state.stats.bump("hub_jwt_rejected")
             return JSONResponse({"error": "Invalid credentials in Authorization header"}, 401)
         now = time.time()
         requested = _parse_expiration(request.query_params.get("expiration"))
         exp = int(requested if requested is not None else now + config.jwt_lifetime)
-        payload = {
-            "sub": user_id_for(token), "exp": exp, "iat": int(now),
-            "pro": token in config.pro_tokens or token.startswith("hf_pro"),
-            "space": f"{owner}/{name}",
-        }
+        payload = user_claims(token, config.pro_tokens, exp, f"{owner}/{name}", now)
         jwt = sign_jwt(payload, config.jwt_secret)
         state.stats.bump("hub_jwt_issued")
         return JSONResponse({"token": jwt, "accessToken": jwt, "exp": exp})

@@ -1,9 +1,13 @@
-"""ASGI middleware in front of the Spaces: counts traffic and injects wire-level faults.
+"""ASGI middleware in front of the Spaces: the Hub-proxy stand-in, counters, wire-level faults.
 
-Joins, predicts, uploads and cancels are counted here (before gradio sees them). Stream
-faults act on ``queue/data`` bodies message by message; heartbeats are forwarded but not
-counted, so "after N messages" is deterministic. A cut closes the connection without the
-final chunk (the client sees a truncated body, aiohttp's ClientPayloadError).
+Every request to a Space first goes through ``proxy.HubProxy`` (credentials stripped,
+X-IP-Token added). Joins, predicts, uploads and cancels are counted here (before gradio
+sees them). Stream faults act on ``queue/data`` bodies message by message; heartbeats are
+forwarded but not counted, so "after N messages" is deterministic. A cut closes the
+connection without the final chunk (the client sees a truncated body, aiohttp's
+ClientPayloadError). For a Space
+served with ``gradio_errors="5.1"`` the stream's messages are rewritten to gradio 5.1.0's
+models (``gradio51_message``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .faults import QUEUE_FULL_DETAIL
-from .runtime import ReplicaState
+from .proxy import HubProxy
+from .runtime import ReplicaState, legacy_errors
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -92,6 +97,39 @@ def status_body(status: int) -> tuple[bytes, str]:
     return _STATUS_BODIES.get(status, (_json(f"Injected error {status}"), "application/json"))
 
 
+# Fields gradio 5.1.0's message models do not have (server_messages.py): 5.50 added log
+# titles and the success level, 6.x the completed message's title and cache fields.
+_NOT_IN_5_1 = {
+    "log": ("title",),
+    "process_completed": ("title", "used_cache", "cache_duration", "avg_time"),
+}
+
+
+def gradio51_message(chunk: bytes) -> bytes:
+    """One ``data: {...}`` SSE message as gradio 5.1.0 would have sent it.
+
+    The error text itself is already 5.1.0's (``runtime.failure_error``); here the titles go
+    (5.1.0 has no ``gr.Error(title=)``) and a success log is an info log (``spaces`` falls
+    back to ``gr.Info`` where ``gr.Success`` is missing).
+    """
+    if not chunk.startswith(b"data:"):
+        return chunk
+    try:
+        msg = json.loads(chunk[5:])
+    except ValueError:
+        return chunk
+    if not isinstance(msg, dict) or msg.get("msg") not in _NOT_IN_5_1:
+        return chunk
+    for key in _NOT_IN_5_1[msg["msg"]]:
+        msg.pop(key, None)
+    if msg["msg"] == "log" and msg.get("level") == "success":
+        msg["level"] = "info"
+    output = msg.get("output")
+    if isinstance(output, dict):
+        output.pop("title", None)
+    return b"data: " + json.dumps(msg).encode()
+
+
 class ReplicaMiddleware:
     """Wraps the whole ASGI app; ``spaces`` maps a path prefix to (space id, stale check)."""
 
@@ -101,6 +139,7 @@ class ReplicaMiddleware:
         self.state = state
         self.spaces = spaces
         self.stale = stale
+        self.proxy = HubProxy(state)
 
     def _split(self, path: str) -> tuple[str | None, str]:
         for prefix, space in self.spaces.items():
@@ -116,7 +155,9 @@ class ReplicaMiddleware:
         method = scope.get("method", "GET")
         if space is None:
             await self.app(scope, receive, send)
-        elif sub == "/gradio_api/queue/join" and method == "POST":
+            return
+        scope = self.proxy.rewrite(space, scope)
+        if sub == "/gradio_api/queue/join" and method == "POST":
             await self._join(space, scope, receive, send, predict=False)
         elif sub.startswith(("/gradio_api/run/", "/gradio_api/api/")) and method == "POST":
             await self._join(space, scope, receive, send, predict=True)
@@ -126,7 +167,7 @@ class ReplicaMiddleware:
             self.state.stats.bump("cancels")
             await self.app(scope, receive, send)
         elif sub == "/gradio_api/queue/data":
-            await self._stream(scope, receive, send)
+            await self._stream(space, scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -174,13 +215,14 @@ class ReplicaMiddleware:
 
         await self.app(scope, counting, send)
 
-    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _stream(self, space: str, scope: Scope, receive: Receive, send: Send) -> None:
         self.state.stats.bump("streams_opened")
         plan = self.state.faults.stream_plan()
-        if not plan:
+        rewrite = gradio51_message if legacy_errors(self.state, space) else None
+        if not plan and rewrite is None:
             await self.app(scope, receive, send)
             return
-        faulty = _FaultyStream(self.state, plan, receive, send)
+        faulty = _FaultyStream(self.state, plan, receive, send, rewrite)
         try:
             await self.app(scope, receive, faulty.send)
         except StreamCut:
@@ -191,11 +233,12 @@ class ReplicaMiddleware:
 
 
 class _FaultyStream:
-    """Forwards SSE messages one by one and breaks the stream as planned."""
+    """Forwards SSE messages one by one (rewritten if asked) and breaks the stream as planned."""
 
     def __init__(self, state: ReplicaState, plan: dict[str, int], receive: Receive,
-                 send: Send) -> None:
+                 send: Send, rewrite: Callable[[bytes], bytes] | None = None) -> None:
         self.state = state
+        self.rewrite = rewrite
         self.plan = dict(plan)
         self.receive = receive
         self._send = send
@@ -213,6 +256,8 @@ class _FaultyStream:
         while b"\n\n" in self.buffer:
             chunk, self.buffer = self.buffer.split(b"\n\n", 1)
             await self._before(chunk)
+            if self.rewrite is not None:
+                chunk = self.rewrite(chunk)
             await self._send({"type": "http.response.body", "body": chunk + b"\n\n",
                               "more_body": True})
             if b'"heartbeat"' not in chunk:

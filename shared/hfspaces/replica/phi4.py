@@ -11,13 +11,17 @@ dependencies pad the list so that:
   assistant's answer last, streamed word by word (gradio sends ``append`` diffs). With
   ``phi4_stream=False`` it is still a generator but yields once, at the end.
 
-Message shapes: gradio 6's Chatbot only validates content as a list of parts
-(``[{"type": "text", "text": ..}]``, ``[{"type": "file", "file": FileData}]``) and gradio 5's
-only a single part (``"text"`` or ``{"file": FileData}``, the shape the seeds' library sends).
-The Chatbot here keeps gradio's own class (so ``/config`` says ``chatbot``) but swaps its
-``data_model`` for a subclass whose before-validator rewrites either shape, plus a bare
-FileData (``{"path": ..}``) content, into the installed gradio's shape. Outputs are gradio's
-own, so a gradio 6 replica answers with lists of parts, like a gradio 6 Space would.
+The Chatbot is gradio's own, so history content is validated exactly as the installed gradio
+does: gradio 6 only accepts a list of parts (``[{"type": "text", "text": ..}]``), gradio 5
+only a single part (``"text"`` or ``{"file": FileData}``); the other version's shape is
+refused like a real Space refuses it.
+
+``chat`` takes the sampling inputs of the public OpenVINO Phi-4-multimodal Gradio demo
+(``notebooks/phi-4-multimodal/gradio_helper.py``), in its order and with its defaults:
+history, top_p .95, top_k 50, temperature .8, repetition_penalty 1.05, max_new_tokens 512
+(sliders in a hidden group). A join with fewer values fails as gradio fails it (a hidden
+error: ``error: null``); a client fills them from ``/config``. ``max_new_tokens`` caps the
+answer's words; the others only enter the stats.
 """
 
 from __future__ import annotations
@@ -27,78 +31,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
-from gradio.components import chatbot as chatbot_module
-from pydantic import model_validator
 
 from . import backends
 from .config import PHI4_SPACE
-from .runtime import ReplicaState, gpu_guard, hidden_event_kwargs, queue_wait, tracked_job
+from .runtime import ReplicaState, gpu_call, hidden_event_kwargs
 
-_BaseMessages: Any = chatbot_module.ChatbotDataMessages
-_content_annotation = str(chatbot_module.Message.model_fields["content"].annotation)
-# Gradio 6 stores message content as a list of typed parts; gradio 5 as one part.
-LIST_CONTENT = _content_annotation.startswith("list")
-
-
-def _file(value: Any) -> Any:
-    # gradio_client hands back downloaded files as bare local paths.
-    if isinstance(value, str):
-        return {"path": value, "meta": {"_type": "gradio.FileData"}}
-    return value
-
-
-def _part(content: Any) -> dict[str, Any]:
-    """One content item in gradio 6's part shape."""
-    if isinstance(content, str):
-        return {"type": "text", "text": content}
-    if isinstance(content, dict):
-        if content.get("type") == "file" or ("file" in content and "type" not in content):
-            return {"type": "file", "file": _file(content["file"]),
-                    "alt_text": content.get("alt_text")}
-        if content.get("type") in ("text", "component"):
-            return content
-        if "path" in content or "url" in content:
-            return {"type": "file", "file": content, "alt_text": None}
-        if "text" in content:
-            return {"type": "text", "text": content["text"]}
-    raise ValueError(f"unsupported chat message content: {content!r}")
-
-
-def _legacy(part: dict[str, Any]) -> Any:
-    """One part in gradio 5's shape."""
-    if part["type"] == "text":
-        return part["text"]
-    if part["type"] == "file":
-        return {"file": part["file"], "alt_text": part.get("alt_text")}
-    return part
-
-
-def normalize_history(messages: Any) -> Any:
-    """Rewrite chat history in any accepted shape to the installed gradio's shape."""
-    if not isinstance(messages, list):
-        return messages
-    out: list[Any] = []
-    for msg in messages:
-        if not isinstance(msg, dict) or "content" not in msg:
-            out.append(msg)
-            continue
-        content = msg["content"]
-        parts = [_part(c) for c in (content if isinstance(content, list) else [content])]
-        if LIST_CONTENT:
-            out.append({**msg, "content": parts})
-        else:
-            out.extend({**msg, "content": _legacy(p)} for p in parts)
-    return out
-
-
-class LenientChatMessages(_BaseMessages):  # type: ignore[misc]
-    """gradio's chat history model, accepting both gradio 5 and 6 content shapes."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _accept_both_shapes(cls, data: Any) -> Any:
-        return normalize_history(data)
-
+# The OpenVINO demo's DEFAULT_SAMPLING_PARAMS and MAX_NEW_TOKENS.
+SAMPLING_DEFAULTS: dict[str, float] = {
+    "top_p": 0.95, "top_k": 50, "temperature": 0.8, "repetition_penalty": 1.05,
+    "max_new_tokens": 512,
+}
 
 def _parts(content: Any) -> list[Any]:
     return content if isinstance(content, list) else [content]
@@ -137,7 +79,6 @@ def _chatbot(**kwargs: Any) -> gr.Chatbot:
         bot = gr.Chatbot(type="messages", **kwargs)  # type: ignore[call-arg]
     except TypeError:  # gradio 6 has only the messages format
         bot = gr.Chatbot(**kwargs)
-    bot.data_model = LenientChatMessages
     return bot
 
 
@@ -154,18 +95,18 @@ def build_phi4(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             history.append({"role": "user", "content": message["text"]})
         return history, gr.MultimodalTextbox(value=None), None
 
-    async def chat(history: list[dict[str, Any]],
+    async def chat(history: list[dict[str, Any]], top_p: float, top_k: float, temperature: float,
+                   repetition_penalty: float, max_new_tokens: float,
                    request: gr.Request) -> AsyncIterator[list[dict[str, Any]]]:
         history = list(history or [])
         finished = False
         try:
-            async with tracked_job(state):
-                await queue_wait(state)
-                gpu_guard(state, PHI4_SPACE, "chat", request)
+            async with gpu_call(state, PHI4_SPACE, "chat", request):
                 text, files, turn = _read_turn(history)
                 answer = await asyncio.to_thread(
                     backends.phi4_answer, text, files, turn, state.config.answer_words
                 )
+                answer = " ".join(answer.split(" ")[: max(1, int(max_new_tokens))])
                 words = answer.split(" ")
                 if not state.config.phi4_stream:
                     await asyncio.sleep(state.step_delay() * len(words))
@@ -198,6 +139,15 @@ def build_phi4(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             interactive=True, file_count="multiple", placeholder="Enter message or upload file",
             show_label=False,
         )
+        with gr.Group(visible=False):  # the demo's "Sampling Parameters" group
+            d = SAMPLING_DEFAULTS
+            temperature = gr.Slider(0, 1, value=d["temperature"], label="Temperature")
+            repetition_penalty = gr.Slider(0, 2, value=d["repetition_penalty"],
+                                           label="Repetition Penalty")
+            top_p = gr.Slider(0, 1, value=d["top_p"], label="Top-p")
+            top_k = gr.Slider(0, 1000, value=d["top_k"], label="Top-k")
+            max_new_tokens = gr.Slider(1, d["max_new_tokens"], value=d["max_new_tokens"],
+                                       label="Max New Tokens")
         # Hidden helpers (clear, UI toggles) fill fn_index 0..9 as on the Space.
         clear.click(lambda: ([], None), None, [chatbot, audio], **hidden)
         pad = gr.Button("refresh", visible=False)
@@ -207,7 +157,8 @@ def build_phi4(state: ReplicaState, shift: int = 0) -> gr.Blocks:
             add_message, [chatbot, chat_input, audio], [chatbot, chat_input, audio],
             queue=False, api_name="add_message",
         )
-        submit.then(chat, chatbot, chatbot, api_name="chat")
+        submit.then(chat, [chatbot, top_p, top_k, temperature, repetition_penalty,
+                           max_new_tokens], chatbot, api_name="chat")
     blocks: gr.Blocks = demo
     return blocks
 

@@ -1,4 +1,4 @@
-"""Shared run-time state of the replica and the per-call ZeroGPU guard the apps use."""
+"""Shared run-time state of the replica and ``gpu_call``, the ZeroGPU runtime the apps use."""
 
 from __future__ import annotations
 
@@ -6,23 +6,25 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import gradio as gr
 
-from .config import ReplicaConfig
-from .faults import GPU_ERRORS, Faults
+from . import spaces_messages as msgs
+from .config import GRADIO_5_1_SPACES, ReplicaConfig
+from .faults import SCHEDULE_ERRORS, WORKER_ERRORS, Faults
 from .stats import Stats
-from .zerogpu import Identity, QuotaBook, quota_message, resolve_identity
+from .zerogpu import Identity, QuotaBook, resolve_identity
 
 log = logging.getLogger("hfspaces.replica")
 
 
 def app_error(message: str, title: str | None = None) -> gr.Error:
-    """A gr.Error with a title where gradio supports titles (5.x+)."""
+    """A gr.Error with a title where gradio supports titles (5.2+)."""
     try:
-        return gr.Error(message, title=title or "Error")
+        return gr.Error(message, title=title or "Error", print_exception=False)
     except TypeError:
         return gr.Error(message)
 
@@ -68,52 +70,147 @@ class ReplicaState:
         return out
 
 
-def _headers_of(request: gr.Request | None) -> tuple[dict[str, str], str | None]:
+def _headers_of(request: gr.Request | None) -> dict[str, str]:
     if request is None:
-        return {}, None
-    headers = {k.lower(): v for k, v in dict(request.headers).items()}
-    client = getattr(request, "client", None)
-    return headers, getattr(client, "host", None)
+        return {}
+    return {k.lower(): v for k, v in dict(request.headers).items()}
 
 
-def gpu_guard(state: ReplicaState, space: str, fn: str, request: gr.Request | None) -> Identity:
-    """What ZeroGPU does before a GPU function runs: identity, quota, injected faults.
+def _caller(identity: Identity, headers: dict[str, str]) -> msgs.Caller:
+    return msgs.Caller(identity.auth, identity.token_status != "absent",
+                       headers.get("x-gradio-user") != "app")
 
-    Raises the gr.Error the real runtime raises; records the call in the stats either way.
+
+def legacy_errors(state: ReplicaState, space: str) -> bool:
+    """Whether this Space's errors are served as gradio 5.1.0 serves them."""
+    return state.config.gradio_errors == "5.1" and space in GRADIO_5_1_SPACES
+
+
+def failure_error(state: ReplicaState, space: str, failure: msgs.Failure) -> gr.Error:
+    """The gr.Error the runtime raises; under gradio 5.1.0 the text is ``str(error)`` (the
+    middleware then drops the title, which 5.1.0 never sends)."""
+    state.stats.bump("gpu_errors")
+    text = failure.gradio51 if legacy_errors(state, space) else failure.message
+    return app_error(text, failure.title)
+
+
+def zerogpu_log(entry: tuple[str, str, str]) -> None:
+    """gr.Info / gr.Success / gr.Warning with the runtime's title, inside the running event."""
+    title, message, level = entry
+    cls = {"info": gr.Info, "success": getattr(gr, "Success", gr.Info), "warning": gr.Warning}
+    cls[level](message, title=title)
+
+
+def _schedule_failure(state: ReplicaState, fn: str, identity: Identity, caller: msgs.Caller,
+                      requested: int) -> msgs.Failure | None:
+    """What the scheduler says before any GPU time: None when the call may run."""
+    faults, config = state.faults, state.config
+    version = config.spaces_version
+    kind = faults.gpu_error if faults.gpu_error in SCHEDULE_ERRORS else None
+    if kind and faults.fire("gpu_error", fn):
+        if kind == "quota":
+            return _quota_fault(state, identity, caller, requested)
+        return {
+            "internal_error": msgs.internal_error, "expired_token": msgs.expired_token,
+            "no_gpu": msgs.no_gpu, "gpu_limit": msgs.gpu_limit,
+            "pending_credits": msgs.pending_credits,
+            "illegal_duration": lambda: msgs.illegal_duration(version, caller, requested),
+            "runs_limit": lambda: msgs.runs_limit(version, caller),
+        }[kind]()
+    if identity.token_status == "expired":
+        return msgs.expired_token()
+    limit = config.max_gpu_duration
+    if limit is not None and not identity.pro and requested > limit:
+        return msgs.illegal_duration(version, caller, requested)
+    if faults.fire("quota_error", fn):
+        return _quota_fault(state, identity, caller, requested)
+    book_limit = state.quota_limit(identity) if config.quota_enforced else float("inf")
+    ok, left, wait = state.quota.try_charge(identity.key, requested, book_limit)
+    if not ok:
+        state.stats.bump("quota_rejections")
+        return msgs.quota(version, caller, requested, int(left), wait)
+    return None
+
+
+def _quota_fault(state: ReplicaState, identity: Identity, caller: msgs.Caller,
+                 requested: int) -> msgs.Failure:
+    """An injected quota refusal: a little less left than requested, 9m48s to wait."""
+    state.stats.bump("quota_rejections")
+    left = max(0, min(requested - 4, int(state.quota_limit(identity)
+                                         - state.quota.used(identity.key))))
+    return msgs.quota(state.config.spaces_version, caller, requested, left, 588)
+
+
+@contextlib.asynccontextmanager
+async def gpu_call(state: ReplicaState, space: str, fn: str,
+                   request: gr.Request | None) -> AsyncIterator[Identity]:
+    """What ``@spaces.GPU`` does around one call, for the body inside the ``with``.
+
+    Schedule (identity from X-IP-Token, expired token, illegal duration, quota: refused
+    before any GPU time), wait for a GPU (``queue_delay``, with the runtime's logs), run in the
+    "worker" (an exception from the body becomes "ZeroGPU worker error" with its class name,
+    the duration warning fires past the requested seconds), at least ``service_time`` long.
+    Injected faults take their place in that order. Counted in the stats either way.
     """
-    headers, host = _headers_of(request)
-    identity = resolve_identity(headers, host, state.config.jwt_secret)
-    faults = state.faults
-    duration = float(state.config.gpu_durations.get(fn, 60.0))
+    config, faults, stats = state.config, state.faults, state.stats
+    headers = _headers_of(request)
+    identity = resolve_identity(headers, config.jwt_secret)
+    caller = _caller(identity, headers)
+    seconds = float(config.gpu_durations.get(fn, 60.0)) * float(config.duration_factor)
+    requested = round(seconds)
     charged = 0.0
-    try:
-        if identity.token_status == "expired":
-            raise app_error("Expired ZeroGPU proxy token", "Expired ZeroGPU proxy token")
-        limit = state.quota_limit(identity)
-        if faults.fire("quota_error", fn):
-            left = max(0.0, min(duration - 4, limit - state.quota.used(identity.key)))
-            state.stats.bump("quota_rejections")
-            raise app_error(quota_message(duration, left, 588, not identity.authenticated),
-                            "ZeroGPU quota exceeded")
-        if state.config.quota_enforced:
-            ok, left, wait = state.quota.try_charge(identity.key, duration, limit)
-            if not ok:
-                state.stats.bump("quota_rejections")
-                raise app_error(quota_message(duration, left, wait, not identity.authenticated),
-                                "ZeroGPU quota exceeded")
-        else:
-            state.quota.try_charge(identity.key, duration, float("inf"))
-        charged = duration
-        if faults.fire("gpu_error", fn) and faults.gpu_error is not None:
-            title, message = GPU_ERRORS[faults.gpu_error]
-            raise app_error(message, title)
-        if faults.fire("app_error", fn):
-            if faults.app_error_hidden:
-                raise RuntimeError(faults.app_error_message)
-            raise app_error(faults.app_error_message, faults.app_error_title)
-    finally:
-        state.stats.call(space, fn, identity.key, identity.token_status, headers, charged)
-    return identity
+    started = time.monotonic()
+    async with tracked_job(state):
+        try:
+            if identity.token_error:
+                zerogpu_log(msgs.fallback_log(identity.token_error))
+            failure = _schedule_failure(state, fn, identity, caller, requested)
+            if failure is not None:
+                raise failure_error(state, space, failure)
+            charged = float(requested)
+            if faults.fire("app_error", fn):
+                if faults.app_error_hidden:
+                    raise RuntimeError(faults.app_error_message)  # gradio hides it: error null
+                raise app_error(faults.app_error_message, faults.app_error_title)
+        finally:
+            stats.call(space, fn, identity.key, identity.token_status, headers, charged)
+        delay = float(faults.queue_delay)
+        timeout = faults.gpu_error == "queue_timeout"
+        if delay > 0 or timeout:
+            stats.bump("gpu_waits")
+            zerogpu_log(msgs.WAITING_LOG)
+            await asyncio.sleep(delay)
+            if timeout and faults.fire("gpu_error", fn):
+                state.quota.refund(identity.key, charged)
+                raise failure_error(state, space, msgs.queue_timeout(config.spaces_version,
+                                                                     caller))
+            zerogpu_log(msgs.ACQUIRED_LOG)
+        if faults.gpu_error in WORKER_ERRORS and faults.fire("gpu_error", fn):
+            failure = (msgs.aborted() if faults.gpu_error == "aborted"
+                       else msgs.worker_error(faults.worker_error_class))
+            raise failure_error(state, space, failure)
+        watchdog = (asyncio.create_task(_duration_watchdog(state, seconds))
+                    if config.spaces_version == "0.51" else None)
+        try:
+            yield identity
+        except gr.Error:
+            raise
+        except Exception as exc:
+            # The runtime prints the worker's traceback and raises the class name only.
+            log.debug("GPU function %s raised", fn, exc_info=True)
+            raise failure_error(state, space, msgs.worker_error(type(exc).__name__)) from exc
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        rest = float(config.service_time) - (time.monotonic() - started)
+        if rest > 0:
+            await asyncio.sleep(rest)
+
+
+async def _duration_watchdog(state: ReplicaState, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    state.stats.bump("duration_warnings")
+    zerogpu_log(msgs.DURATION_LOG)
 
 
 @contextlib.asynccontextmanager
@@ -134,10 +231,3 @@ async def tracked_job(state: ReplicaState) -> AsyncIterator[None]:
         stats.bump("jobs_completed")
     finally:
         stats.running(-1)
-
-
-async def queue_wait(state: ReplicaState) -> None:
-    """Emulated wait for a GPU before the work starts (``queue_delay``)."""
-    delay = float(state.faults.queue_delay)
-    if delay > 0:
-        await asyncio.sleep(delay)

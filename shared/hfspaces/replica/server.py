@@ -37,7 +37,15 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from .config import JANUS_SPACE, PHI4_SPACE, SPACES, ReplicaConfig, space_prefix
+from .config import (
+    GRADIO_ERRORS,
+    JANUS_SPACE,
+    PHI4_SPACE,
+    SPACES,
+    SPACES_VERSIONS,
+    ReplicaConfig,
+    space_prefix,
+)
 from .faults import FAULT_KEYS
 from .hub import hub_router
 from .janus import build_janus
@@ -54,9 +62,15 @@ CONFIG_SHIFT = 2  # how far fn indexes move under the ``config_changed`` fault
 RUNTIME_CONFIG_KEYS = frozenset({
     "token_delay", "answer_words", "phi4_stream", "image_size", "quota_seconds_anonymous",
     "quota_seconds_authenticated", "quota_seconds_pro", "quota_enforced", "quota_window",
-    "gpu_durations", "jwt_lifetime", "bad_tokens", "pro_tokens",
+    "gpu_durations", "jwt_lifetime", "bad_tokens", "pro_tokens", "service_time",
+    "duration_factor", "max_gpu_duration", "spaces_version", "gradio_errors",
 })
+# Allowed values of the string settings.
+CHOICES: dict[str, tuple[str, ...]] = {"spaces_version": SPACES_VERSIONS,
+                                       "gradio_errors": GRADIO_ERRORS}
 
+# One gradio app per Space id: ``build(state, shift)`` returns its Blocks (not queued yet).
+# A new Space = its id in config.SPACES and its builder here.
 Builder = Callable[[ReplicaState, int], gr.Blocks]
 BUILDERS: dict[str, Builder] = {JANUS_SPACE: build_janus, PHI4_SPACE: build_phi4}
 
@@ -71,6 +85,23 @@ class _Variant:
 def _supported(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     params = inspect.signature(func).parameters
     return {k: v for k, v in kwargs.items() if k in params}
+
+
+def queue_settings(config: ReplicaConfig) -> dict[str, Any]:
+    """gradio's queue as a ZeroGPU Space gets it, or unlimited with ``zerogpu=False``.
+
+    On ZeroGPU gradio itself sets ``max_size=1`` (blocks.py: ``if utils.is_zero_gpu_space():
+    max_size = 1 if max_size is None``); a Space keeps the default concurrency of 1 per
+    function and ``api_open=False`` (so queued functions refuse ``run/predict``).
+    """
+    if config.zerogpu:
+        return {
+            "default_concurrency_limit": 1 if config.concurrency is None else config.concurrency,
+            "max_size": 1 if config.queue_max_size is None else config.queue_max_size,
+            "api_open": False,
+        }
+    return {"default_concurrency_limit": config.concurrency,
+            "max_size": config.queue_max_size, "api_open": True}
 
 
 _BUILD_LOCK = threading.Lock()
@@ -106,11 +137,7 @@ class _SpaceHost:
     def build(self, shift: int) -> _Variant:
         config = self.state.config
         blocks = _build_fresh(BUILDERS[self.space], self.state, shift)
-        blocks.queue(**_supported(blocks.queue, {
-            "default_concurrency_limit": config.concurrency,
-            "max_size": config.queue_max_size,
-            "api_open": True,
-        }))
+        blocks.queue(**_supported(blocks.queue, queue_settings(config)))
         # Async handlers use few threads; the limit matters only for to_thread work.
         blocks.max_threads = 400 if config.concurrency is None else max(40, config.concurrency * 4)
         holder = FastAPI()
@@ -155,6 +182,9 @@ class Replica:
 
     def __init__(self, config: ReplicaConfig | None = None) -> None:
         self.config = config or ReplicaConfig()
+        for key, allowed in CHOICES.items():
+            if getattr(self.config, key) not in allowed:
+                raise ValueError(f"{key} must be one of {allowed}")
         self.state = ReplicaState(self.config)
         self.hosts = {space: _SpaceHost(space, self.state) for space in SPACES}
         # reset() restores these behaviour settings to their start-up values.
@@ -201,6 +231,9 @@ class Replica:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
+        for key, allowed in CHOICES.items():
+            if key in changes and changes[key] not in allowed:
+                raise ValueError(f"{key} must be one of {allowed}, not {changes[key]!r}")
         with self._lock:
             for key in RUNTIME_CONFIG_KEYS & set(changes):
                 value = changes[key]

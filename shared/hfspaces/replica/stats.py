@@ -14,7 +14,8 @@ COUNTERS = (
     "uploads_rejected", "cancels", "streams_opened", "streams_cut", "streams_stalled",
     "malformed_sent", "unexpected_errors_sent", "jobs_started", "jobs_completed", "jobs_failed",
     "jobs_cancelled", "generator_stopped_early", "hub_jwt_issued", "hub_jwt_rejected",
-    "quota_rejections",
+    "quota_rejections", "gpu_errors", "gpu_waits", "duration_warnings", "proxy_user_tokens",
+    "proxy_jwt_translated", "proxy_tokens_refused", "proxy_credentials_stripped",
 )
 
 MAX_CALLS = 1000  # keep the per-call log bounded under load tests
@@ -31,6 +32,7 @@ class Stats:
             self._joins: dict[str, dict[str, int]] = {}
             self._predicts: dict[str, dict[str, int]] = {}
             self._calls: list[dict[str, Any]] = []
+            self._requests: list[dict[str, Any]] = []
             self._running = 0
 
     def bump(self, key: str, n: int = 1) -> None:
@@ -57,12 +59,23 @@ class Stats:
             })
             del self._calls[:-MAX_CALLS]
 
+    def request(self, space: str, method: str, path: str, received: Mapping[str, str],
+                to_app: Mapping[str, str]) -> None:
+        """One request through the proxy stand-in: headers as sent and as the app got them."""
+        with self._lock:
+            self._requests.append({
+                "space": space, "method": method, "path": path, "received": dict(received),
+                "to_app": dict(to_app),
+            })
+            del self._requests[:-MAX_CALLS]
+
     def snapshot(self, quota_used: Mapping[str, float]) -> dict[str, Any]:
         with self._lock:
             out: dict[str, Any] = dict(self._counters)
             out["joins"] = copy.deepcopy(self._joins)
             out["predicts"] = copy.deepcopy(self._predicts)
             out["calls"] = copy.deepcopy(self._calls)
+            out["requests"] = copy.deepcopy(self._requests)
             out["running"] = self._running
         out["quota_used"] = dict(quota_used)
         return out

@@ -1,11 +1,10 @@
 """ZeroGPU emulation: proxy-token JWTs, caller identity and the daily GPU quota.
 
-Identity comes from the join request headers: ``x-zerogpu-token`` (as the seeds' library
-sends it) or ``x-ip-token`` (as the Hub proxy forwards it). A valid JWT charges that user's
-quota; no token charges an anonymous identity keyed by ``x-zerogpu-uuid`` (else client IP).
-An expired JWT fails with "Expired ZeroGPU proxy token". A JWT with a bad signature or an
-unparseable one is treated as anonymous (``token_status == "invalid"`` in the stats), which
-is what a browser without a valid proxy token gets from the real runtime.
+The runtime reads the caller only from ``X-IP-Token``, which the Hub-proxy stand-in
+(``proxy``) adds: a user token (``sub``, ``pro``) for a valid HF token, else an IP-based
+anonymous one (``ip``, optionally the ``error`` that made the proxy fall back to IP quotas).
+An expired user token fails with "Expired ZeroGPU proxy token". No X-IP-Token at all (which
+only a request that bypassed the proxy could have) is charged to the Space itself.
 """
 
 from __future__ import annotations
@@ -33,6 +32,26 @@ def user_id_for(hf_token: str) -> str:
     return "user-" + hashlib.sha256(hf_token.encode()).hexdigest()[:12]
 
 
+def valid_hf_token(token: str, bad_tokens: frozenset[str]) -> bool:
+    """The Hub stub's rule: ``hf_`` tokens are valid unless listed as bad."""
+    return token.startswith("hf_") and token not in bad_tokens
+
+
+def user_claims(hf_token: str, pro_tokens: frozenset[str], exp: float, space: str,
+                now: float) -> dict[str, object]:
+    """The claims of a user's ZeroGPU JWT (the Hub's ``/jwt`` answer and the proxy's token)."""
+    return {
+        "sub": user_id_for(hf_token), "exp": int(exp), "iat": int(now), "space": space,
+        "pro": hf_token in pro_tokens or hf_token.startswith("hf_pro"),
+    }
+
+
+def bearer(value: str | None) -> str:
+    """The token of an ``Authorization``-style ``Bearer <token>`` value, else ""."""
+    value = value or ""
+    return value[7:].strip() if value.lower().startswith("bearer ") else ""
+
+
 def sign_jwt(payload: Mapping[str, object], secret: str) -> str:
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     body = _b64(json.dumps(dict(payload), separators=(",", ":"), sort_keys=True).encode())
@@ -55,46 +74,40 @@ def decode_jwt(token: str, secret: str) -> dict[str, object] | None:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who a GPU call is charged to."""
+    """Who a GPU call is charged to, read from the ``X-IP-Token`` the proxy stand-in adds."""
 
-    key: str  # "user:<sub>" or "anon:<uuid or ip>"
-    authenticated: bool
-    pro: bool = False
-    token_status: str = "absent"  # absent | valid | invalid | expired
+    key: str  # "user:<sub>", "anon:<ip>" or "space" (no X-IP-Token at all)
+    auth: str | None = None  # None (anonymous), "regular" or "pro": the device API's levels
+    token_status: str = "absent"  # absent | anonymous | valid | invalid | expired
+    token_error: str | None = None  # the proxy's reason for falling back to IP quotas
+
+    @property
+    def authenticated(self) -> bool:
+        return self.auth is not None
+
+    @property
+    def pro(self) -> bool:
+        return self.auth == "pro"
 
 
-def resolve_identity(headers: Mapping[str, str], client_host: str | None, secret: str,
+def resolve_identity(headers: Mapping[str, str], secret: str,
                      now: float | None = None) -> Identity:
-    token = headers.get("x-zerogpu-token") or headers.get("x-ip-token")
-    anon_key = headers.get("x-zerogpu-uuid") or client_host or "unknown"
+    """The identity the ZeroGPU runtime reads: the ``X-IP-Token`` header, nothing else."""
+    token = headers.get("x-ip-token")
     if not token:
-        return Identity(f"anon:{anon_key}", False)
+        return Identity("space")
     payload = decode_jwt(token, secret)
     if payload is None:
-        return Identity(f"anon:{anon_key}", False, token_status="invalid")
+        return Identity("space", token_status="invalid")
+    sub, ip = payload.get("sub"), payload.get("ip")
+    error = payload.get("error")
+    if not sub:
+        return Identity(f"anon:{ip or 'unknown'}", None, "anonymous",
+                        str(error) if error else None)
+    auth = "pro" if payload.get("pro") else "regular"
     exp = payload.get("exp")
-    if isinstance(exp, (int, float)) and exp < (time.time() if now is None else now):
-        return Identity(f"user:{payload.get('sub')}", True, bool(payload.get("pro")), "expired")
-    return Identity(f"user:{payload.get('sub')}", True, bool(payload.get("pro")), "valid")
-
-
-def format_wait(seconds: float) -> str:
-    """``H:MM:SS`` like the real message (``Try again in 0:09:48``)."""
-    s = max(0, int(seconds + 0.999))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def quota_message(requested: float, left: float, wait: float, anonymous: bool) -> str:
-    text = (
-        f"You have exceeded your free ZeroGPU quota ({int(requested)}s requested vs. "
-        f"{int(left)}s left). Try again in {format_wait(wait)}."
-    )
-    if anonymous:
-        text += (
-            ' Unlogged user is running out of daily ZeroGPU quotas. <a href="https://huggingface.co'
-            '/login">Sign in</a> or pass an HF token to get more ZeroGPU quota now.'
-        )
-    return text
+    expired = isinstance(exp, (int, float)) and exp < (time.time() if now is None else now)
+    return Identity(f"user:{sub}", auth, "expired" if expired else "valid")
 
 
 @dataclass
@@ -133,6 +146,15 @@ class QuotaBook:
                     wait = t + self.window - now
                     break
             return False, left, wait
+
+    def refund(self, key: str, seconds: float) -> None:
+        """Take back the latest charge of ``seconds`` (a call that never got a GPU)."""
+        with self._lock:
+            charges = self._charges.get(key, [])
+            for i in range(len(charges) - 1, -1, -1):
+                if charges[i][1] == seconds:
+                    del charges[i]
+                    return
 
     def snapshot(self) -> dict[str, float]:
         now = time.time()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from ..client import SpaceClient
 from ..conversation import AudioPart, Conversation, ImagePart, TextPart
 from ..errors import InvalidInputError, UnsupportedInputError
-from ..events import Completed, Event
+from ..events import Completed, Event, Partial
 from ..generation import Generation, GenerationParams
+from ..job import Job, TextOf
 from ..models import ModelSpec
 from ..pool import public_endpoint
+from ..schema import DEFAULT, endpoint_schema
+from ..tasks import gather_all
+
+__all__ = ["DEFAULT", "Adapter", "Call", "finished", "gather_all", "or_default"]
 
 
 class Adapter:
@@ -85,22 +89,38 @@ def finished(spec: ModelSpec, client: SpaceClient, event: Completed, **fields: A
     )
 
 
-T = TypeVar("T")
+class Call:
+    """An endpoint an adapter calls, with the shape it was written for: the component
+    types of its first inputs and outputs. A Space that changed fails with a
+    `SpaceChangedError` saying how, before anything is sent."""
+
+    def __init__(
+        self, api_name: str, fn_index: int, inputs: Sequence[str], outputs: Sequence[str]
+    ) -> None:
+        self.api_name, self.fn_index = api_name, fn_index
+        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+
+    async def resolve(self, client: SpaceClient) -> Any:
+        endpoint = await client.endpoint(self.api_name, fallback=self.fn_index)
+        config = await client.config()
+        endpoint_schema(config, endpoint, space=client.space_id).require(self.inputs, self.outputs)
+        return endpoint
+
+    async def submit(
+        self, client: SpaceClient, data: Sequence[Any], text_of: TextOf | None = None
+    ) -> Job:
+        """Join the queue; inputs left out or `DEFAULT` take the Space's own defaults."""
+        return await client.submit(await self.resolve(client), data, text_of=text_of)
+
+    async def predict(self, client: SpaceClient, data: Sequence[Any]) -> list[Any]:
+        return await client.predict(await self.resolve(client), data)
 
 
-async def gather_all(aws: Iterable[Awaitable[T]]) -> list[T]:
-    """`asyncio.gather` that stops the others when one fails, so no upload or download
-    keeps running (and holding a connection) after the caller already has its error."""
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        # Each ends at its next await (aiohttp closes the request); bounded by that.
-        if tasks:
-            await asyncio.wait(tasks)
-        raise
+async def events(job: Job) -> AsyncIterator[Event]:
+    """The job's events for the caller (Partial is internal)."""
+    async for event in job:
+        if not isinstance(event, Partial):
+            yield event
 
 
 def _check_range(value: float | None, name: str, low: float, high: float) -> None:
@@ -108,6 +128,6 @@ def _check_range(value: float | None, name: str, low: float, high: float) -> Non
         raise InvalidInputError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
 
 
-def default(params: GenerationParams, spec: ModelSpec, name: str) -> Any:
-    value = getattr(params, name)
-    return spec.defaults.get(name) if value is None else value
+def or_default(value: Any) -> Any:
+    """A sampling value the caller set, or the Space's declared default."""
+    return DEFAULT if value is None else value

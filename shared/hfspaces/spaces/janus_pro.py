@@ -13,14 +13,17 @@ from typing import Any
 from ..client import SpaceClient
 from ..conversation import Conversation, last_user_text
 from ..errors import InvalidInputError, ProtocolError
-from ..events import Completed, Event, Partial
+from ..events import Completed, Event
 from ..generation import GeneratedImage, Generation, GenerationParams
-from ..job import Job
 from ..media import sniff_mime
-from .base import Adapter, default, finished, gather_all
+from .base import Adapter, Call, events, finished, gather_all, or_default
 
-UNDERSTANDING = ("multimodal_understanding", 2)
-GENERATE = ("generate_image", 3)
+# image, question, seed, top_p, temperature -> answer
+UNDERSTANDING = Call(
+    "multimodal_understanding", 2, ("image", "textbox", "number", "slider", "slider"), ("textbox",)
+)
+# prompt, seed, CFG weight, temperature -> gallery of 5
+GENERATE = Call("generate_image", 3, ("textbox", "number", "slider", "slider"), ("gallery",))
 
 
 def fold_question(conversation: Conversation) -> str:
@@ -41,13 +44,6 @@ def fold_question(conversation: Conversation) -> str:
     return "\n\n".join(sections)
 
 
-async def _events(job: Job) -> AsyncIterator[Event]:
-    """The job's events for the caller (Partial is internal)."""
-    async for event in job:
-        if not isinstance(event, Partial):
-            yield event
-
-
 class JanusUnderstandingAdapter(Adapter):
     async def run(
         self, client: SpaceClient, conversation: Conversation, params: GenerationParams
@@ -58,24 +54,16 @@ class JanusUnderstandingAdapter(Adapter):
         question = fold_question(conversation)
         if not question.strip():
             raise InvalidInputError("the question is empty: add text to the last user message")
-        seed = int(default(params, self.spec, "seed"))
-        file_data = await client.upload(image)
-        data = [
-            file_data,
-            question,
-            seed,
-            float(default(params, self.spec, "top_p")),
-            float(default(params, self.spec, "temperature")),
-        ]
-        job = await client.submit(UNDERSTANDING[0], data, fallback_fn_index=UNDERSTANDING[1])
-        async for event in _events(job):
+        data = [image, question, *map(or_default, (params.seed, params.top_p, params.temperature))]
+        job = await UNDERSTANDING.submit(client, data)
+        async for event in events(job):
             if isinstance(event, Completed):
                 text = event.outputs[0] if event.outputs else ""
                 if not isinstance(text, str):
                     raise ProtocolError(
                         "Janus answered with a non-text output", space=self.spec.space
                     )
-                yield finished(self.spec, client, event, text=text, seed=seed)
+                yield finished(self.spec, client, event, text=text, seed=int(job.data[2]))
             else:
                 yield event
 
@@ -89,14 +77,9 @@ class JanusImageAdapter(Adapter):
             raise InvalidInputError("the image prompt is empty: put it in the last user message")
         seed = params.seed if params.seed is not None else random.randrange(2**31)
         count = params.num_images or 5
-        data = [
-            prompt,
-            seed,
-            float(default(params, self.spec, "guidance")),
-            float(default(params, self.spec, "temperature")),
-        ]
-        job = await client.submit(GENERATE[0], data, fallback_fn_index=GENERATE[1])
-        async for event in _events(job):
+        data = [prompt, seed, or_default(params.guidance), or_default(params.temperature)]
+        job = await GENERATE.submit(client, data)
+        async for event in events(job):
             if not isinstance(event, Completed):
                 yield event
                 continue
@@ -135,9 +118,7 @@ async def fetch_images(
     """Resolve (and download, in parallel) the gallery's files."""
     urls = [client.file_url(f) for f in files]
     blobs: list[bytes | None] = (
-        await gather_all(client.download(f) for f in files)
-        if download
-        else [None] * len(files)
+        await gather_all(client.download(f) for f in files) if download else [None] * len(files)
     )
     return [
         GeneratedImage(

@@ -15,11 +15,12 @@ from ..conversation import AudioPart, Conversation, ImagePart, TextPart
 from ..errors import InvalidInputError, ProtocolError
 from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
-from .base import Adapter, finished, gather_all
-from .janus_pro import _events
+from .base import Adapter, Call, events, finished, gather_all
 
-ADD_TURN = ("add_message", 10)
-CHAT = ("chat", 11)
+# history, box {"text", "files"}, audio -> history with the turn (unqueued)
+ADD_TURN = Call("add_message", 10, ("chatbot", "multimodaltextbox", "audio"), ("chatbot",))
+# history (+ sampling controls with defaults, filled by the client) -> answered history
+CHAT = Call("chat", 11, ("chatbot",), ("chatbot",))
 
 
 def message_text(content: Any) -> str | None:
@@ -66,14 +67,12 @@ class Phi4Adapter(Adapter):
             "text": "\n".join(t for e in turn_entries if (t := _entry_text(e)) is not None),
             "files": [fd for e in turn_entries if (fd := _entry_file(e)) is not None],
         }
-        added = await client.predict(ADD_TURN[0], [prior, turn, None], fallback=ADD_TURN[1])
+        added = await ADD_TURN.predict(client, [prior, turn, None])
         if added and isinstance(added[0], list) and added[0]:
             history = added[0]  # the Space's own rendering of the turn, when it gives one
 
-        job = await client.submit(
-            CHAT[0], [history], text_of=answer_text, fallback_fn_index=CHAT[1]
-        )
-        async for event in _events(job):
+        job = await CHAT.submit(client, [history], text_of=answer_text)
+        async for event in events(job):
             if isinstance(event, Completed):
                 text = answer_text(event.outputs)
                 if text is None:
