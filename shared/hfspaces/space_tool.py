@@ -28,9 +28,9 @@ from . import errors
 from .client import SpaceClient
 from .events import Completed, Log, Progress, Queued, Started
 from .media import Media, extension_for, safe_filename, sniff_mime
+from .pool import split_endpoints
 from .schema import EndpointSchema, Output, Parameter, identifier
 from .secret import Secret
-from .pool import split_endpoints
 from .space_model import _close_with_loop, endpoints_from_env
 from .spaces.janus_pro import gallery_files
 from .spaces.phi4 import answer_text
