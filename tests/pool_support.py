@@ -1,5 +1,5 @@
 """Several replicas, one per copy of a Space, for the pool tests (real Gradio servers on
-loopback). ZeroGPU shape until the replica's own mode lands: one job at a time, one waiting."""
+loopback, in the replica's default ZeroGPU mode: one job at a time, one waiting)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from typing import Any
 from hfspaces import Message, Rerouted, SpaceModel
 from hfspaces.replica import JANUS_SPACE, Replica, ReplicaConfig
 
-ZEROGPU_SHAPE = {"concurrency": 1, "queue_max_size": 1}
-
-
 def replica_config(**changes: Any) -> ReplicaConfig:
-    return ReplicaConfig(image_size=32, **{**ZEROGPU_SHAPE, **changes})
+    return ReplicaConfig(**{"image_size": 32, **changes})
 
 
 @contextmanager

@@ -121,9 +121,9 @@ async def test_jobs_spread_over_copies_and_say_where_they_ran() -> None:
 
 async def test_slow_copy_gets_fewer_jobs() -> None:
     with replicas(3) as reps:
-        reps[2].configure(queue_delay=0.6)  # each GPU call on the third copy takes longer
+        reps[2].configure(service_time=0.6)  # each GPU call on the third copy takes longer
         for rep in reps[:2]:
-            rep.configure(queue_delay=0.1)
+            rep.configure(service_time=0.1)
         model = SpaceModel("janus-image", endpoint=urls(reps), timeout=60)
         try:
             await gather_draws(model, 3)  # learn the run times

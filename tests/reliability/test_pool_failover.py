@@ -150,7 +150,7 @@ async def test_circuit_breaker_rests_then_probes(
 async def test_copy_killed_mid_run_loses_nothing_runs_nothing_twice() -> None:
     with replicas(3, stop_timeout=0.05) as reps:
         for rep in reps:
-            rep.configure(queue_delay=0.3)
+            rep.configure(service_time=0.3)
         model = SpaceModel("janus-image", endpoint=urls(reps), timeout=60)
         guard = LeakGuard()
         try:
