@@ -3,6 +3,8 @@
 # floor, on the replica in zero-latency mode. Sets up bench/.venv on first use, then runs all
 # measures and prints one table (also written to bench/latest.md).
 #   bash bench/run.sh [--reps 5] [--only 1,2,3,4,5,6,7,8]
+# Pools of copies (issue 14): `bash bench/run.sh pool [--service 0.5] [--only 1234]`
+# (bench/pool.py: replicas in ZeroGPU mode, one per copy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=bench/.venv
@@ -17,5 +19,9 @@ if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; the
     "$VENV/bin/python" -c "from g4f.Provider.hf_space import DeepseekAI_JanusPro7b, \
 Microsoft_Phi_4_Multimodal"
     touch "$VENV/.installed"
+fi
+if [ "${1:-}" = "pool" ]; then
+    shift
+    exec "$VENV/bin/python" bench/pool.py "$@"
 fi
 exec "$VENV/bin/python" bench/main.py "$@"
