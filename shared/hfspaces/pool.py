@@ -279,7 +279,7 @@ class EndpointPool:
         last: BaseException | None = None
         while True:
             member = await self._acquire(loop, deadline, last)
-            produced = False
+            produced = started = False
             began = time.monotonic()
             try:
                 await self._check_copy(member, validate)
@@ -292,6 +292,7 @@ class EndpointPool:
                             yield replace(event, endpoint=member.label)
                             return
                         produced = produced or isinstance(event, TextDelta)
+                        started = started or isinstance(event, Started)
                         yield event
                 finally:
                     await events.aclose()  # type: ignore[attr-defined]
@@ -311,7 +312,7 @@ class EndpointPool:
                 log.info("moving a job off %s after %s: %s", member.label, kind, exc)
                 yield Rerouted(member.label, str(exc), type(exc).__name__, attempts)
             finally:
-                self._release(member)
+                self._release(member, started)
 
     # -- choosing -----------------------------------------------------------------
 
@@ -396,9 +397,10 @@ class EndpointPool:
             if waiter.wake is not None and not waiter.wake.done():
                 waiter.loop.call_soon_threadsafe(_set, waiter.wake)
 
-    def _release(self, member: Member) -> None:
+    def _release(self, member: Member, started: bool) -> None:
         with self._lock:
             member.in_flight -= 1
+            member.running -= started
             self._wake(0)
 
     # -- what the copies tell us ------------------------------------------------
@@ -415,7 +417,6 @@ class EndpointPool:
 
     def _succeeded(self, member: Member, duration: float) -> None:
         with self._lock:
-            member.running = max(0, member.running - 1)
             member.served += 1
             member.failures = member.trips = 0
             member.probing = False
@@ -430,7 +431,6 @@ class EndpointPool:
     def _failed(self, member: Member, kind: FailoverKind, exc: BaseException) -> None:
         now = time.monotonic()
         with self._lock:
-            member.running = max(0, member.running - 1)
             if kind == "queue_full":
                 found = _MAX_SIZE.search(str(exc))
                 # A 503 says how many may wait there (plus one running); ours already
