@@ -1,4 +1,5 @@
-"""Space queue/progress/log events → LangChain custom events (name, payload). Pure.
+"""Space queue/progress/log events → LangChain custom events (name, payload), and the
+callback manager that sends them for a chat-model or tool run.
 
 Applications receive them through a callback handler's `on_custom_event`, or as
 `on_custom_event` entries of `astream_events`, while the model waits or works.
@@ -6,9 +7,18 @@ Applications receive them through a callback handler's `on_custom_event`, or as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 from hfspaces import Log, Progress, Queued, Rerouted, Started
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForLLMRun,
+    AsyncCallbackManagerForToolRun,
+    CallbackManager,
+    CallbackManagerForLLMRun,
+    CallbackManagerForToolRun,
+)
 
 #: Queue position: `{"model", "space", "rank", "position", "queue_size", "eta"}`
 #: (`position` is 1-based, `eta` seconds until the job starts when the Space knows it).
@@ -68,3 +78,27 @@ def custom_event(event: object, *, model: str, space: str) -> CustomEvent | None
             "title": event.title,
         }
     return None
+
+
+Manager = TypeVar("Manager", CallbackManager, AsyncCallbackManager)
+RunManager = (
+    CallbackManagerForLLMRun
+    | AsyncCallbackManagerForLLMRun
+    | CallbackManagerForToolRun
+    | AsyncCallbackManagerForToolRun
+)
+
+
+def run_event_sink(manager_class: type[Manager], run_manager: RunManager) -> tuple[Manager, UUID]:
+    """The callback manager and run id that send custom events to every handler of the
+    run `run_manager` belongs to (a chat model run or a tool run)."""
+    manager = manager_class(
+        handlers=run_manager.handlers,
+        inheritable_handlers=run_manager.inheritable_handlers,
+        parent_run_id=run_manager.parent_run_id,
+        tags=run_manager.tags,
+        inheritable_tags=run_manager.inheritable_tags,
+        metadata=run_manager.metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
+    )
+    return manager, run_manager.run_id

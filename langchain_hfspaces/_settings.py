@@ -1,13 +1,17 @@
-"""Connection settings the chat model and the tool share, and the lazy `SpaceModel`s."""
+"""Connection settings the chat model and the tool share, and the `SpaceModel`s derived
+from them (see `hfspaces.settings_cache`: settings are state, copies own their sessions,
+pickles never hold the token)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+from typing import Any
 
-from hfspaces import SpaceModel, get_model
+from hfspaces import SpaceModel
+from hfspaces.settings_cache import TOKEN_ENV, ModelCache, token_for_pickle
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+_token_from_env = secret_from_env(list(TOKEN_ENV), default=None)
 
 
 class SpaceSettings(BaseModel):
@@ -21,10 +25,7 @@ class SpaceSettings(BaseModel):
     or a mapping from Space id / model id to either. Default: the `HFSPACES_ENDPOINTS`
     environment mapping, else the model's public Space."""
 
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env(["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"], default=None),
-        alias="hf_token",
-    )
+    api_key: SecretStr | None = Field(default_factory=_token_from_env, alias="hf_token")
     """Hugging Face token (ZeroGPU quota is charged to it). Default: `HF_TOKEN`."""
 
     hub_url: str | None = None
@@ -40,29 +41,43 @@ class SpaceSettings(BaseModel):
     """Seconds to wait and retry when the ZeroGPU quota is exhausted (0: fail at once
     with `GPUQuotaExceededError`, which says when to come back)."""
 
-    _space_models: dict[str, SpaceModel] = PrivateAttr(default_factory=dict)
-    _space_models_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _models: ModelCache | None = PrivateAttr(default=None)
+
+    def _core_settings(self) -> dict[str, Any]:
+        """`SpaceModel`'s keyword arguments from the current settings: the one place a
+        setting reaches the core (a new setting is one more entry here)."""
+        return {
+            "endpoint": self.endpoint,
+            "hf_token": self.api_key,
+            "hub_url": self.hub_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "max_quota_wait": self.max_quota_wait,
+        }
 
     def _space_model(self, model: str) -> SpaceModel:
-        """The `SpaceModel` for `model`, created on first use (it keeps one HTTP session
-        per event loop, so calls reuse connections)."""
-        spec = get_model(model)
-        with self._space_models_lock:
-            space_model = self._space_models.get(spec.id)
-            if space_model is None:
-                space_model = SpaceModel(
-                    spec,
-                    endpoint=self.endpoint,
-                    hf_token=self.api_key,
-                    hub_url=self.hub_url,
-                    timeout=self.timeout,
-                    max_retries=self.max_retries,
-                    max_quota_wait=self.max_quota_wait,
-                )
-                # (SpaceModel itself closes its background-loop session at exit.)
-                self._space_models[spec.id] = space_model
-        return space_model
+        """The `SpaceModel` for `model` under the current settings: built on first use,
+        rebuilt after any setting changed, never shared with a copy of this object (it
+        keeps one HTTP session per event loop, so calls reuse connections)."""
+        self._models = ModelCache.owned(self, self._models)
+        return self._models.get(model, self._core_settings())
 
     async def aclose(self) -> None:
         """Close the HTTP sessions this object opened in the running event loop."""
-        await asyncio.gather(*(m.aclose() for m in list(self._space_models.values())))
+        if self._models is not None:
+            await ModelCache.owned(self, self._models).aclose()
+
+    # -- pickling: never the token ------------------------------------------------------
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        # None: the unpickled copy reads HF_TOKEN again; an explicit token that is not
+        # HF_TOKEN's refuses (see hfspaces.settings_cache.token_for_pickle).
+        fields["api_key"] = token_for_pickle(self.api_key)
+        return {**state, "__dict__": fields}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if self.__dict__.get("api_key") is None:
+            self.__dict__["api_key"] = _token_from_env()

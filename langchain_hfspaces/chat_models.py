@@ -3,11 +3,11 @@ Janus-Pro-7B understanding and text-to-image) through `hfspaces.SpaceModel`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from hfspaces import (
@@ -21,7 +21,9 @@ from hfspaces import (
 from hfspaces import get_model as _get_model
 from hfspaces.conversation import Conversation
 from hfspaces.space_model import resolve_endpoint
+from hfspaces.spaces import adapter_for
 from hfspaces.sync import iterate_sync
+from hfspaces.tokens import count_message, count_text
 from langchain_core.callbacks import (
     AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
@@ -31,15 +33,29 @@ from langchain_core.callbacks import (
 from langchain_core.language_models import BaseChatModel, LangSmithParams, ModelProfile
 from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import RunnableConfig, ensure_config
-from pydantic import Field, field_validator
+from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, Field, field_validator, model_validator
+from typing_extensions import Self
 
 from ._convert import PROVIDER, ChunkStream, convert_messages
+from ._events import Manager, run_event_sink
 from ._settings import SpaceSettings
+from ._structured import structured_runnable
 
 DEFAULT_MODEL = "phi-4-multimodal"
+
+#: Accepted by `with_structured_output`; all mean the same prompt-based path.
+STRUCTURED_METHODS = ("json_schema", "function_calling", "json_mode")
+
+NO_TOOL_CALLING = (
+    "ChatHFSpaces cannot bind tools: the Spaces' models (Phi-4-multimodal, Janus-Pro) do not "
+    "call tools. Instead: drive the agent with a tool-calling chat model and give it "
+    "HFSpacesImageTool (or any Space as a tool); for typed answers use "
+    "ChatHFSpaces.with_structured_output(Schema), which is prompt-based"
+)
 
 #: Sampling controls passed to the Space as they are (None: the Space's own default).
 _SAMPLING = ("temperature", "top_p", "seed", "guidance", "num_images")
@@ -48,7 +64,6 @@ _CALL_KWARGS = frozenset({*_SAMPLING, "max_tokens", "model"})
 #: Private keyword that carries a `stream()`/`astream()` run to `_stream`/`_astream`.
 _STREAM_RUN = "_hfspaces_stream_run"
 
-_Manager = TypeVar("_Manager", CallbackManager, AsyncCallbackManager)
 _RunManager = CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun
 
 #: The run manager of a call langchain-core is about to stream through `_stream` /
@@ -109,6 +124,101 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         _get_model(value)  # UnknownModelError (a ValueError) lists the known models
         return value
 
+    @model_validator(mode="after")
+    def _check_settings(self) -> Self:
+        """Sampling settings the Space cannot take fail at construction (e.g. a temperature
+        for Phi-4, which takes none), not at every call. (`max_tokens` fails at the first
+        call: LangChain's standard tests and tracing construct models with it.)"""
+        adapter_for(_get_model(self.model)).validate_params(self._sampling({}))
+        return self
+
+    def _sampling(self, kwargs: dict[str, Any], stop: Sequence[str] = ()) -> GenerationParams:
+        """The sampling settings: the fields, overridden by a call's keyword arguments."""
+        values = {name: kwargs.get(name, getattr(self, name)) for name in _SAMPLING}
+        return GenerationParams(**values, stop=tuple(stop))
+
+    @staticmethod
+    def _check_max_tokens(model: str, max_tokens: int | None) -> None:
+        if max_tokens is not None:
+            raise UnsupportedInputError(
+                f"{_get_model(model).id} does not take max_tokens: its Space has no output "
+                "length control (leave max_tokens unset)"
+            )
+
+    # -- what the Spaces cannot do, and what to do instead -------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Not supported: the Spaces' models do not call tools."""
+        raise NotImplementedError(NO_TOOL_CALLING)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        method: str = "json_schema",
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Answers as an instance of `schema` (a pydantic class, a TypedDict or a JSON
+        schema dict), **prompt-based**: the Spaces have no JSON mode or tool calling, so
+        the schema goes into the last human message, the answer is parsed and checked, and
+        a failure is asked about once more. If that fails too: `StructuredOutputError`
+        (with `.raw_text`), or with `include_raw=True` a dict
+        `{"raw": AIMessage, "parsed": ..., "parsing_error": ...}` that never raises on
+        parsing. There is one path: `method` ("json_schema", "function_calling",
+        "json_mode") and `strict` are accepted for compatibility and all mean this
+        prompt-based JSON-schema path; every answer is checked against the schema, and
+        nothing constrains the model's decoding."""
+        if method not in STRUCTURED_METHODS or kwargs:
+            extra = ", ".join(
+                [f"method={method!r}"] * (method not in STRUCTURED_METHODS) + [*kwargs]
+            )
+            raise NotImplementedError(
+                f"ChatHFSpaces.with_structured_output does not take {extra}: it is "
+                "prompt-based; use method='json_schema' (the default)"
+            )
+        spec = _get_model(self.model)
+        if "text" not in spec.outputs:
+            raise UnsupportedInputError(
+                f"{spec.id} draws images and answers no text, so it cannot give structured "
+                "output; use phi-4-multimodal or janus-pro-7b"
+            )
+        return structured_runnable(self, schema, include_raw, method)
+
+    # -- token counts without transformers (hfspaces.tokens: approximations per model) ---
+
+    def get_num_tokens(self, text: str) -> int:
+        """Approximate text tokens for this model (a per-model character rule, no
+        tokenizer download; see `hfspaces.tokens`)."""
+        return count_text(_get_model(self.model), text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Approximate tokens of a conversation: text, a fixed cost per image/audio block
+        (`ModelSpec.image_tokens`) and a few per message. Works with
+        `trim_messages(token_counter=llm)`."""
+        spec = _get_model(self.model)
+        total = 0
+        for message in messages:
+            blocks = message.content_blocks
+            media = sum(b.get("type") in ("image", "audio", "file", "video") for b in blocks)
+            total += count_message(spec, message.text, media)
+        return total
+
+    def get_token_ids(self, text: str) -> list[int]:
+        raise NotImplementedError(
+            "ChatHFSpaces has no tokenizer (it counts tokens by an approximation): use "
+            "get_num_tokens / get_num_tokens_from_messages"
+        )
+
     @property
     def _llm_type(self) -> str:
         return "hfspaces-chat"
@@ -165,7 +275,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
             audio_outputs=False,
             video_outputs=False,
             tool_calling=False,
-            structured_output=False,
+            structured_output=True,  # prompt-based: with_structured_output
             temperature="temperature" in spec.parameters,
         )
 
@@ -183,16 +293,9 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
                 f"call options are {', '.join(sorted(_CALL_KWARGS))} and stop"
             )
         space_model = self._space_model(kwargs.get("model") or self.model)
-        if kwargs.get("max_tokens", self.max_tokens) is not None:
-            raise UnsupportedInputError(
-                f"{space_model.spec.id} does not take max_tokens: its Space has no output "
-                "length control (leave max_tokens unset)"
-            )
+        self._check_max_tokens(space_model.spec.id, kwargs.get("max_tokens", self.max_tokens))
         stops = stop if stop is not None else self.stop
-        params = GenerationParams(
-            **{name: kwargs.get(name, getattr(self, name)) for name in _SAMPLING},
-            stop=tuple(stops or ()),
-        )
+        params = self._sampling(kwargs, stops or ())
         conversation = convert_messages(messages)
         space_model.validate(conversation, params)
         return space_model, conversation, params
@@ -212,8 +315,8 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         stop: list[str] | None,
         kwargs: dict[str, Any],
         run_manager: _RunManager | None,
-        manager_class: type[_Manager],
-    ) -> tuple[AsyncGenerator[Event | Generation, None], ChunkStream, tuple[_Manager, UUID] | None]:
+        manager_class: type[Manager],
+    ) -> tuple[AsyncGenerator[Event | Generation, None], ChunkStream, tuple[Manager, UUID] | None]:
         """What `_stream` and `_astream` share: validate and convert (before any request),
         pick the run the queue/progress events are reported on, and make the chunk builder."""
         stream_run = kwargs.pop(_STREAM_RUN, None)
@@ -323,22 +426,13 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
 
     def _event_sink(
         self,
-        manager_class: type[_Manager],
+        manager_class: type[Manager],
         run_manager: _RunManager | None,
         stream_run: _StreamRun | None,
-    ) -> tuple[_Manager, UUID] | None:
+    ) -> tuple[Manager, UUID] | None:
         """The callback manager and run id custom events are sent with, if any."""
         if run_manager is not None:
-            manager = manager_class(
-                handlers=run_manager.handlers,
-                inheritable_handlers=run_manager.inheritable_handlers,
-                parent_run_id=run_manager.parent_run_id,
-                tags=run_manager.tags,
-                inheritable_tags=run_manager.inheritable_tags,
-                metadata=run_manager.metadata,
-                inheritable_metadata=run_manager.inheritable_metadata,
-            )
-            return manager, run_manager.run_id
+            return run_event_sink(manager_class, run_manager)
         if stream_run is not None:
             config = stream_run.config
             manager = manager_class.configure(

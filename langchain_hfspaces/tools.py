@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from hfspaces import (
-    GeneratedImage,
     Generation,
     GenerationParams,
     GPUQuotaExceededError,
@@ -20,15 +21,24 @@ from hfspaces import (
     SpaceError,
     SpaceTimeoutError,
 )
-from hfspaces.media import extension_for, safe_filename
+from hfspaces.image_files import save_images
 from hfspaces.sync import run_sync
-from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForToolRun,
+    CallbackManager,
+    CallbackManagerForToolRun,
+)
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field
 
+from ._events import custom_event, run_event_sink
 from ._settings import SpaceSettings
 
 IMAGE_MODEL = "janus-pro-7b-image"
+
+#: Sends one custom event (name, payload) to the tool run's handlers.
+_Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class ImageToolInput(BaseModel):
@@ -87,7 +97,14 @@ class HFSpacesImageTool(SpaceSettings, BaseTool):
             prompt=prompt, seed=seed, guidance=guidance, temperature=temperature,
             num_images=num_images,
         )  # fmt: skip
-        return run_sync(self._draw(request))
+        emit: _Emit | None = None
+        if run_manager is not None:
+            manager, run_id = run_event_sink(CallbackManager, run_manager)
+
+            async def emit(name: str, data: dict[str, Any]) -> None:
+                manager.on_custom_event(name, data, run_id=run_id)
+
+        return run_sync(self._draw(request, emit))
 
     async def _arun(
         self,
@@ -102,43 +119,51 @@ class HFSpacesImageTool(SpaceSettings, BaseTool):
             prompt=prompt, seed=seed, guidance=guidance, temperature=temperature,
             num_images=num_images,
         )  # fmt: skip
-        return await self._draw(request)
+        emit: _Emit | None = None
+        if run_manager is not None:
+            manager, run_id = run_event_sink(AsyncCallbackManager, run_manager)
 
-    async def _draw(self, request: ImageToolInput) -> tuple[str, dict[str, Any]]:
+            async def emit(name: str, data: dict[str, Any]) -> None:
+                await manager.on_custom_event(name, data, run_id=run_id)
+
+        return await self._draw(request, emit)
+
+    async def _draw(
+        self, request: ImageToolInput, emit: _Emit | None
+    ) -> tuple[str, dict[str, Any]]:
+        """Run the job; its queue/progress news goes out as the chat model's custom events
+        (`hfspaces_queue`, `hfspaces_started`, `hfspaces_progress`, `hfspaces_log`)."""
         space_model = self._space_model(IMAGE_MODEL)
+        spec = space_model.spec
         params = GenerationParams(
             seed=request.seed,
             guidance=request.guidance,
             temperature=request.temperature,
             num_images=request.num_images,
         )
+        generation: Generation | None = None
         try:
-            generation = await space_model.generate([Message.user(request.prompt)], params)
+            async with aclosing(
+                space_model.stream([Message.user(request.prompt)], params)
+            ) as items:
+                async for item in items:
+                    if isinstance(item, Generation):
+                        generation = item
+                    elif emit is not None and (
+                        event := custom_event(item, model=spec.id, space=spec.space)
+                    ):
+                        await emit(*event)
         except (SpaceError, InvalidInputError) as exc:
             raise ToolException(tool_error_message(exc)) from exc
+        if generation is None:  # pragma: no cover - a stream ends with its Generation or raises
+            raise ToolException("Image generation ended without a result; try again.")
         paths = await asyncio.to_thread(self._save, generation, request.prompt)
         return describe(generation, request.prompt, paths), artifact(generation, request, paths)
 
     def _save(self, generation: Generation, prompt: str) -> list[Path | None]:
         if self.output_dir is None:
             return [None] * len(generation.images)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        paths: list[Path | None] = []
-        for i, image in enumerate(generation.images, start=1):
-            if image.data is None:
-                paths.append(None)
-                continue
-            path = self.output_dir / image_filename(prompt, generation.seed, i, image)
-            path.write_bytes(image.data)
-            paths.append(path)
-        return paths
-
-
-def image_filename(prompt: str, seed: int | None, index: int, image: GeneratedImage) -> str:
-    """E.g. `a_red_fox_in_snow-seed42-1.png`: readable, and safe whatever the prompt says."""
-    slug = "_".join(prompt.lower().split())[:48]
-    name = f"{slug}-seed{seed if seed is not None else 'x'}-{index}"
-    return safe_filename(name + extension_for(image.mime_type), default=f"image-{index}.png")
+        return save_images(generation.images, self.output_dir, prompt, generation.seed)
 
 
 def describe(generation: Generation, prompt: str, paths: list[Path | None]) -> str:

@@ -6,5 +6,12 @@ from __future__ import annotations
 from .base import HFSpacesLLM, HFSpacesMultiModal
 from .events import HFSpacesJobEvent
 from .tools import HFSpacesToolSpec
+from .utils import HFSpacesInputError
 
-__all__ = ["HFSpacesJobEvent", "HFSpacesLLM", "HFSpacesMultiModal", "HFSpacesToolSpec"]
+__all__ = [
+    "HFSpacesInputError",
+    "HFSpacesJobEvent",
+    "HFSpacesLLM",
+    "HFSpacesMultiModal",
+    "HFSpacesToolSpec",
+]

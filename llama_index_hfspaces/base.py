@@ -9,16 +9,20 @@ method is derived from those two.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterator,
+    Generator,
     Iterable,
     Iterator,
     Sequence,
 )
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
-from hfspaces import GenerationParams, Message, SpaceModel, get_model
+from hfspaces import GenerationParams, InvalidInputError, Message, SpaceModel, get_model
+from hfspaces.settings_cache import ModelCache, env_token, token_for_pickle
+from hfspaces.spaces import adapter_for
+from hfspaces.structured import Outcome, StructuredRequest, adrive, drive, structured_attempts
 from hfspaces.sync import iterate_sync
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -29,14 +33,29 @@ from llama_index.core.base.llms.types import (
     CompletionResponseAsyncGen,
     CompletionResponseGen,
     LLMMetadata,
+    MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
+from llama_index.core.prompts import BasePromptTemplate
 
 from .events import announce
-from .utils import ChatStream, completion_response, prompt_message, to_conversation
+from .utils import (
+    ChatStream,
+    completion_response,
+    input_errors,
+    prompt_message,
+    to_conversation,
+    with_instructions,
+)
 
 DEFAULT_MODEL = "phi-4-multimodal"
 
@@ -44,21 +63,12 @@ DEFAULT_MODEL = "phi-4-multimodal"
 PARAM_NAMES = ("temperature", "top_p", "seed", "guidance", "num_images")
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+
 def _token_from_env() -> SecretStr | None:
-    token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    token = env_token()
     return SecretStr(token) if token else None
-
-
-class _Built:
-    """The `SpaceModel` built for one set of settings. A deep copy of the LLM starts without
-    one: it holds live sessions and the token (which refuses to be copied)."""
-
-    def __init__(self, model: SpaceModel | None = None, key: tuple[Any, ...] = ()) -> None:
-        self.model = model
-        self.key = key
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Built:
-        return _Built()
 
 
 class HFSpacesLLM(LLM):
@@ -72,9 +82,14 @@ class HFSpacesLLM(LLM):
     "janus-pro-7b" (a question about one image), "janus-pro-7b-image" (text → images: the
     answer carries `ImageBlock`s). No network I/O happens until the first call.
 
-    Bad input (an unsupported block, audio for Janus, a sampling setting the Space lacks)
-    raises `hfspaces.InvalidInputError` (a `ValueError`) before any request; Space failures
-    raise `hfspaces.SpaceError` subclasses (queue full, GPU quota, timeouts, ...).
+    Settings the Space cannot take (a temperature for Phi-4, `max_tokens`) fail at
+    construction. Bad input to a call (an unsupported block, audio for Janus, two images
+    for Janus) raises `HFSpacesInputError` before any request: deliberately *not* a
+    `ValueError`, because LlamaIndex's response synthesizers catch `ValueError`/`TypeError`
+    from the LLM and answer "Empty Response"; the `hfspaces.InvalidInputError` is its
+    `.error` and `__cause__`. Space failures raise `hfspaces.SpaceError` subclasses.
+    `structured_predict` / `as_structured_llm` answer with the output class, prompt-based
+    (one re-ask, then `hfspaces.structured.StructuredOutputError` with the raw text).
     Queue/progress/log updates are dispatched as `HFSpacesJobEvent` instrumentation events.
 
     Keyword arguments of a call (`temperature`, `top_p`, `seed`, `guidance`, `num_images`,
@@ -120,13 +135,25 @@ class HFSpacesLLM(LLM):
     max_retries: int = Field(
         default=3, ge=0, description="Retries of transient failures (429, 503, resets)."
     )
+    max_tokens: int | None = Field(
+        default=None,
+        description="Not supported: no registry Space has an output length control, so "
+        "setting it fails at construction (rather than being silently ignored).",
+    )
 
-    _built: _Built = PrivateAttr(default_factory=lambda: _Built())
+    _models: ModelCache | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         # Fail on an unknown model name now, with the registry's message (no network).
         data["model"] = get_model(data.get("model") or DEFAULT_MODEL).id
         super().__init__(**data)
+
+    @model_validator(mode="after")
+    def _check_settings(self) -> HFSpacesLLM:
+        """What can be checked without a conversation fails now, not at every call."""
+        adapter_for(get_model(self.model)).validate_params(self._params({}))
+        _refuse_max_tokens(self.model, self.max_tokens)
+        return self
 
     @classmethod
     def class_name(cls) -> str:
@@ -145,35 +172,39 @@ class HFSpacesLLM(LLM):
 
     # -- the neutral layer ------------------------------------------------------------------
 
+    def _core_settings(self) -> dict[str, Any]:
+        """`SpaceModel`'s keyword arguments from the current settings: the one place a
+        setting reaches the core."""
+        return {
+            "endpoint": self.endpoint,
+            "hf_token": self.hf_token,
+            "hub_url": self.hub_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
+
     @property
     def space_model(self) -> SpaceModel:
-        """The `hfspaces.SpaceModel` for the current settings (built on first use)."""
-        key = (
-            self.model,
-            repr(self.endpoint),
-            self.hf_token.get_secret_value() if self.hf_token else None,
-            self.hub_url,
-            self.timeout,
-            self.max_retries,
-        )
-        # No lock: building a SpaceModel does no I/O, so a rare double build is harmless.
-        if self._built.model is None or self._built.key != key:
-            model = SpaceModel(
-                self.model,
-                endpoint=self.endpoint,
-                hf_token=self.hf_token,
-                hub_url=self.hub_url,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-            )
-            self._built = _Built(model, key)
-            return model
-        return self._built.model
+        """The `hfspaces.SpaceModel` for the current settings: built on first use, rebuilt
+        after any setting changed, never shared with a copy of this LLM."""
+        self._models = ModelCache.owned(self, self._models)
+        return self._models.get(self.model, self._core_settings())
 
     async def aclose(self) -> None:
         """Close the HTTP session this LLM opened in the running event loop."""
-        if self._built.model is not None:
-            await self._built.model.aclose()
+        if self._models is not None:
+            await ModelCache.owned(self, self._models).aclose()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        # Never the token: the copy reads HF_TOKEN again (see settings_cache.token_for_pickle).
+        token = token_for_pickle(self.hf_token)
+        if token is None:
+            fields.pop("hf_token", None)
+        else:
+            fields["hf_token"] = token
+        return {**state, "__dict__": fields}
 
     def _params(self, kwargs: dict[str, Any]) -> GenerationParams:
         """Sampling settings: the fields, overridden per call by keyword arguments."""
@@ -184,11 +215,20 @@ class HFSpacesLLM(LLM):
     def _prepare(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Call:
         """Convert and validate now, so bad input fails at the call, before any request
         (and before a stream is first iterated)."""
-        model = self.space_model
-        conversation = to_conversation(messages)
-        params = self._params(kwargs)
-        model.validate(conversation, params)
+        with input_errors():
+            _refuse_max_tokens(self.model, kwargs.get("max_tokens"))
+            model = self.space_model
+            conversation = to_conversation(messages)
+            params = self._params(kwargs)
+            model.validate(conversation, params)
         return _Call(model, conversation, params, active_span_id.get())
+
+    def _prepare_prompt(
+        self, prompt: str, image_documents: Iterable[Any] | None, kwargs: dict[str, Any]
+    ) -> _Call:
+        with input_errors():
+            message = prompt_message(prompt, image_documents)
+        return self._prepare([message], kwargs)
 
     # -- the one code path, async and sync ------------------------------------------------
 
@@ -196,18 +236,19 @@ class HFSpacesLLM(LLM):
     async def _astream(call: _Call) -> AsyncIterator[ChatResponse]:
         chunks = ChatStream()
         stream = call.model.stream(call.conversation, call.params)
-        async with contextlib.aclosing(stream) as items:
-            async for item in items:
-                call.announce(item)
-                for chunk in chunks.feed(item):
-                    yield chunk
+        with input_errors():
+            async with contextlib.aclosing(stream) as items:
+                async for item in items:
+                    call.announce(item)
+                    for chunk in chunks.feed(item):
+                        yield chunk
 
     @staticmethod
     def _stream(call: _Call) -> Iterator[ChatResponse]:
         chunks = ChatStream()
         # Closing early closes the async stream in the background loop: the job is cancelled.
         stream = call.model.stream(call.conversation, call.params)
-        with contextlib.closing(iterate_sync(stream)) as items:
+        with input_errors(), contextlib.closing(iterate_sync(stream)) as items:
             for item in items:
                 call.announce(item)
                 yield from chunks.feed(item)
@@ -245,8 +286,8 @@ class HFSpacesLLM(LLM):
     ) -> CompletionResponse:
         """Complete `prompt`; `image_documents` (ImageBlock / ImageNode / ImageDocument) is
         the entry point of LlamaIndex's legacy multimodal LLM classes."""
-        messages = [prompt_message(prompt, image_documents)]
-        return completion_response(_final(self._stream(self._prepare(messages, kwargs))))
+        call = self._prepare_prompt(prompt, image_documents, kwargs)
+        return completion_response(_final(self._stream(call)))
 
     @llm_completion_callback()
     def stream_complete(
@@ -256,8 +297,7 @@ class HFSpacesLLM(LLM):
         image_documents: Iterable[Any] | None = None,
         **kwargs: Any,
     ) -> CompletionResponseGen:
-        messages = [prompt_message(prompt, image_documents)]
-        chunks = self._stream(self._prepare(messages, kwargs))
+        chunks = self._stream(self._prepare_prompt(prompt, image_documents, kwargs))
         return (completion_response(chunk) for chunk in chunks)
 
     @llm_completion_callback()
@@ -268,9 +308,8 @@ class HFSpacesLLM(LLM):
         image_documents: Iterable[Any] | None = None,
         **kwargs: Any,
     ) -> CompletionResponse:
-        messages = [prompt_message(prompt, image_documents)]
-        final = await _afinal(self._astream(self._prepare(messages, kwargs)))
-        return completion_response(final)
+        call = self._prepare_prompt(prompt, image_documents, kwargs)
+        return completion_response(await _afinal(self._astream(call)))
 
     @llm_completion_callback()
     async def astream_complete(
@@ -280,8 +319,90 @@ class HFSpacesLLM(LLM):
         image_documents: Iterable[Any] | None = None,
         **kwargs: Any,
     ) -> CompletionResponseAsyncGen:
-        messages = [prompt_message(prompt, image_documents)]
-        return _completions(self._astream(self._prepare(messages, kwargs)))
+        call = self._prepare_prompt(prompt, image_documents, kwargs)
+        return _completions(self._astream(call))
+
+    # -- structured output: prompt-based (hfspaces.structured) ----------------------------
+
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """An `output_cls` instance from the prompt (its chat messages may carry images):
+        the JSON schema goes into the last user message, the answer is parsed and
+        validated, a failure is asked about once more, then `StructuredOutputError`."""
+        request, messages, retry = self._structured(output_cls, prompt, prompt_args)
+        run = structured_attempts(request, messages, retry, _answer_text)
+        return _structured_result(drive(run, lambda m: self.chat(m, **(llm_kwargs or {}))))
+
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        request, messages, retry = self._structured(output_cls, prompt, prompt_args)
+        run = structured_attempts(request, messages, retry, _answer_text)
+        answer = await adrive(run, lambda m: self.achat(m, **(llm_kwargs or {})))
+        return _structured_result(answer)
+
+    def stream_structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model, None, None]:
+        """One item, the whole object (an answer is only valid JSON once complete)."""
+        yield self.structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+
+    async def astream_structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model, None]:
+        async def one() -> AsyncGenerator[Model, None]:
+            yield await self.astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+
+        return one()
+
+    def _structured(
+        self, output_cls: type[Model], prompt: BasePromptTemplate, prompt_args: dict[str, Any]
+    ) -> tuple[StructuredRequest[Model], list[ChatMessage], Any]:
+        request = StructuredRequest(output_cls.model_json_schema(), output_cls.model_validate)
+        messages = with_instructions(
+            prompt.format_messages(llm=self, **prompt_args), request.instructions()
+        )
+
+        def retry(sent: list[ChatMessage], answer: ChatResponse, reask: str) -> list[ChatMessage]:
+            return [*sent, answer.message, ChatMessage(role=MessageRole.USER, content=reask)]
+
+        return request, messages, retry
+
+
+def _answer_text(answer: ChatResponse) -> str:
+    return answer.message.content or ""
+
+
+def _structured_result(outcome: Outcome[ChatResponse, Model]) -> Model:
+    _, value, error = outcome
+    if error is not None:
+        raise error
+    return cast("Model", value)
+
+
+def _refuse_max_tokens(model: str, max_tokens: Any) -> None:
+    if max_tokens is not None:
+        raise InvalidInputError(
+            f"{get_model(model).id} does not take max_tokens: its Space has no output length "
+            "control (leave max_tokens unset)"
+        )
 
 
 class _Call(NamedTuple):

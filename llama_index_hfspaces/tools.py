@@ -7,25 +7,29 @@ ReAct agent's model sees only that), the image blocks go to agents that pass ima
 # No `from __future__ import annotations` here: LlamaIndex builds each tool's description
 # from `inspect.signature`, which would then show every annotation as a quoted string.
 import asyncio
-import re
 from collections.abc import Sequence
+from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfspaces import (
-    GeneratedImage,
+    Generation,
     GenerationParams,
     InvalidInputError,
     Media,
     MediaError,
     Message,
     SpaceModel,
+    get_model,
 )
-from hfspaces.media import extension_for, safe_filename
+from hfspaces.image_files import save_images
+from hfspaces.settings_cache import ModelCache, token_for_pickle
 from hfspaces.sync import run_sync
 from llama_index.core.base.llms.types import ImageBlock, TextBlock
+from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 
+from .events import announce
 from .utils import generated_image_block
 
 if TYPE_CHECKING:
@@ -61,18 +65,33 @@ class HFSpacesToolSpec(BaseToolSpec):
         output_dir: str | Path | None = None,
         input_dir: str | Path | None = None,
     ) -> None:
-        settings: dict[str, Any] = {
+        self._image_model_id = get_model(image_model).id
+        self._vision_model_id = get_model(vision_model).id
+        self._settings: dict[str, Any] = {
             "endpoint": endpoint,
             "hf_token": hf_token,
             "hub_url": hub_url,
             "timeout": timeout,
             "max_retries": max_retries,
         }
-        # Built now (validates names and settings) but no session opens before a call.
-        self.image_model = SpaceModel(image_model, **settings)
-        self.vision_model = SpaceModel(vision_model, **settings)
+        self._models = ModelCache(self)
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.input_dir = Path(input_dir).resolve() if input_dir is not None else None
+        for model in (self._image_model_id, self._vision_model_id):
+            self._model(model)  # built now (validates the settings); no session opens yet
+
+    @property
+    def image_model(self) -> SpaceModel:
+        return self._model(self._image_model_id)
+
+    @property
+    def vision_model(self) -> SpaceModel:
+        return self._model(self._vision_model_id)
+
+    def _model(self, model: str) -> SpaceModel:
+        # Per instance: a copy (deepcopy, pickle) builds its own, with its own sessions.
+        self._models = ModelCache.owned(self, self._models)
+        return self._models.get(model, self._settings)
 
     @classmethod
     def from_space(
@@ -86,14 +105,36 @@ class HFSpacesToolSpec(BaseToolSpec):
 
     def __repr__(self) -> str:
         return (
-            f"HFSpacesToolSpec(image_model={self.image_model.spec.id!r}, "
-            f"vision_model={self.vision_model.spec.id!r}, output_dir={self.output_dir!s})"
+            f"HFSpacesToolSpec(image_model={self._image_model_id!r}, "
+            f"vision_model={self._vision_model_id!r}, output_dir={self.output_dir!s})"
         )
+
+    # -- copies and pickles: the settings, never a session; pickles never the token ----------
+
+    def _init_args(self) -> dict[str, Any]:
+        return {
+            **self._settings,
+            "image_model": self._image_model_id,
+            "vision_model": self._vision_model_id,
+            "output_dir": self.output_dir,
+            "input_dir": self.input_dir,
+        }
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "HFSpacesToolSpec":
+        return type(self)(**self._init_args())  # in memory: the token is kept
+
+    def __getstate__(self) -> dict[str, Any]:
+        args = self._init_args()
+        # None: the unpickled copy reads HF_TOKEN again (settings_cache.token_for_pickle).
+        args["hf_token"] = token_for_pickle(args["hf_token"])
+        return args
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
 
     async def aclose(self) -> None:
         """Close the HTTP sessions the tools opened in the running event loop."""
-        await self.image_model.aclose()
-        await self.vision_model.aclose()
+        await ModelCache.owned(self, self._models).aclose()
 
     # -- generate_image ---------------------------------------------------------------------
 
@@ -136,26 +177,16 @@ class HFSpacesToolSpec(BaseToolSpec):
             guidance (float | None): How closely to follow the prompt, 1 to 10 (default 5).
         """
         params = GenerationParams(seed=seed, num_images=num_images, guidance=guidance)
-        generation = await self.image_model.generate([Message.user(prompt)], params)
-        saved = await asyncio.to_thread(self._save, generation.images, prompt, generation.seed)
-        text = generated_text(prompt, len(generation.images), generation.seed, saved)
+        generation = await _run(self.image_model, [Message.user(prompt)], params)
+        saved: list[Path | None] = []
+        if self.output_dir is not None:
+            saved = await asyncio.to_thread(
+                save_images, generation.images, self.output_dir, prompt, generation.seed
+            )
+        paths = [p for p in saved if p is not None]
+        text = generated_text(prompt, len(generation.images), generation.seed, paths)
         text += f" (model {generation.model}, Space {generation.space})."
         return [TextBlock(text=text), *map(generated_image_block, generation.images)]
-
-    def _save(self, images: Sequence[GeneratedImage], prompt: str, seed: int | None) -> list[Path]:
-        if self.output_dir is None:
-            return []
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        stem = re.sub(r"\W+", "-", prompt.lower()).strip("-")[:40] or "image"
-        paths = []
-        for index, image in enumerate(images, 1):
-            if image.data is None:  # pragma: no cover - SpaceModel downloads by default
-                continue
-            name = safe_filename(f"{stem}-seed{seed}-{index}{extension_for(image.mime_type)}")
-            path = self.output_dir / name
-            path.write_bytes(image.data)
-            paths.append(path)
-        return paths
 
     # -- describe_image ---------------------------------------------------------------------
 
@@ -194,7 +225,7 @@ class HFSpacesToolSpec(BaseToolSpec):
             path (str | None): A local image file, instead of `image`.
         """
         media = self._image_input(image, path)
-        generation = await self.vision_model.generate([Message.user(question, media)])
+        generation = await _run(self.vision_model, [Message.user(question, media)])
         where = path if path is not None else _short(image or "")
         text = f"Answer about the image {where} (model {generation.model}): {generation.text}"
         return [TextBlock(text=text)]
@@ -217,6 +248,24 @@ class HFSpacesToolSpec(BaseToolSpec):
         if self.input_dir is not None and not file.is_relative_to(self.input_dir):
             raise MediaError(f"{path} is outside the allowed input directory {self.input_dir}")
         return Media.from_path(file).require("image")
+
+
+async def _run(
+    model: SpaceModel, conversation: list[Message], params: GenerationParams | None = None
+) -> Generation:
+    """Run a tool's job; its queue/progress/log news goes out as `HFSpacesJobEvent`s of
+    the tool call's span, as the LLM's do."""
+    span_id = active_span_id.get()
+    result: Generation | None = None
+    async with aclosing(model.stream(conversation, params)) as items:
+        async for item in items:
+            if isinstance(item, Generation):
+                result = item
+            else:
+                announce(item, model=model.spec.id, space=model.spec.space, span_id=span_id)
+    if result is None:  # pragma: no cover - a stream ends with its Generation or raises
+        raise RuntimeError("the Space stream ended without a result")
+    return result
 
 
 def generated_text(prompt: str, count: int, seed: int | None, saved: Sequence[Path]) -> str:

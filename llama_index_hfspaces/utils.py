@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,31 @@ _ROLES: dict[MessageRole, Role] = {
     MessageRole.CHATBOT: "assistant",
     MessageRole.MODEL: "assistant",
 }
+
+
+# -- input errors that LlamaIndex cannot swallow ------------------------------------------
+
+
+class HFSpacesInputError(Exception):
+    """Input `HFSpacesLLM` cannot send (raised before any request).
+
+    Deliberately not a `ValueError`: LlamaIndex's response synthesizers (refine, compact,
+    tree summarize) catch `ValueError` and `TypeError` from the LLM, log a warning and
+    answer "Empty Response", so a user's mistake inside a query engine would vanish. The
+    `hfspaces.InvalidInputError` (a `ValueError`) is `.error` and `__cause__`."""
+
+    def __init__(self, error: InvalidInputError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Re-raise `InvalidInputError`s as `HFSpacesInputError`s."""
+    try:
+        yield
+    except InvalidInputError as exc:
+        raise HFSpacesInputError(exc) from exc
 
 
 # -- input: blocks → neutral parts ----------------------------------------------------------
@@ -122,10 +148,14 @@ def to_conversation(messages: Sequence[ChatMessage]) -> list[Message]:
 
 
 def image_document_block(document: Any) -> ImageBlock:
-    """An `ImageBlock`, `ImageNode` or `ImageDocument` as an `ImageBlock` (no I/O: URLs are
-    left for the Space to fetch, paths are only the node's explicit `image_path`)."""
+    """An `ImageBlock`, a `Document`/node with an `image_resource` (a `MediaResource`), or
+    a legacy `ImageNode`/`ImageDocument` as an `ImageBlock` (no I/O: URLs are left for the
+    Space to fetch, paths are only the ones the document names explicitly)."""
     if isinstance(document, ImageBlock):
         return document
+    resource = getattr(document, "image_resource", None)
+    if resource is not None:
+        return _resource_block(resource)
     image = getattr(document, "image", None)
     path = getattr(document, "image_path", None)
     url = getattr(document, "image_url", None)
@@ -137,9 +167,34 @@ def image_document_block(document: Any) -> ImageBlock:
     if url:
         return ImageBlock(url=str(url), image_mimetype=mime)
     raise MediaError(
-        f"cannot use {type(document).__name__} as an image document: pass an ImageBlock, or an "
+        f"cannot use {type(document).__name__} as an image document: pass an ImageBlock, a "
+        "Document with image_resource=MediaResource(data=..., path=... or url=...), or an "
         "ImageNode/ImageDocument with image, image_path or image_url set"
     )
+
+
+def _resource_block(resource: Any) -> ImageBlock:
+    """A `MediaResource` (it keeps `data` base64-encoded) as an `ImageBlock`."""
+    mime = resource.mimetype
+    if resource.data:
+        return ImageBlock(image=base64.b64decode(resource.data), image_mimetype=mime)
+    if resource.path is not None:
+        return ImageBlock(path=os.fspath(resource.path), image_mimetype=mime)
+    if resource.url is not None:
+        return ImageBlock(url=str(resource.url), image_mimetype=mime)
+    raise MediaError("the document's image_resource has no data, path or url")
+
+
+def with_instructions(messages: Sequence[ChatMessage], text: str) -> list[ChatMessage]:
+    """The conversation with `text` added to its last user message (a new one if it does
+    not end with one): single-turn Spaces read only that turn."""
+    out = list(messages)
+    if out and out[-1].role == MessageRole.USER:
+        last = out[-1]
+        out[-1] = last.model_copy(update={"blocks": [*last.blocks, TextBlock(text=text)]})
+    else:
+        out.append(ChatMessage(role=MessageRole.USER, content=text))
+    return out
 
 
 def prompt_message(prompt: str, image_documents: Iterable[Any] | None = None) -> ChatMessage:

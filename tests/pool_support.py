@@ -11,6 +11,7 @@ from typing import Any
 from hfspaces import Message, Rerouted, SpaceModel
 from hfspaces.replica import JANUS_SPACE, Replica, ReplicaConfig
 
+
 def replica_config(**changes: Any) -> ReplicaConfig:
     return ReplicaConfig(**{"image_size": 32, **changes})
 

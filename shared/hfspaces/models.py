@@ -38,7 +38,15 @@ class ModelSpec:
     parameters: frozenset[str] = frozenset()
     context_window: int = 4096
     max_output_tokens: int = 512
+    #: Most images one call may carry, over the whole conversation (the Space reads no more:
+    #: Janus answers about one image; Phi-4's 8 is this registry's declared limit).
     max_images: int = 1
+    #: The conversation must end with a user message (the Space answers the last turn).
+    last_from_user: bool = False
+    #: Characters per text token, to count tokens without the tokenizer (see `tokens.py`).
+    chars_per_token: float = 3.8
+    #: Tokens one input image costs in the model's context (an approximation, documented).
+    image_tokens: int = 576
     #: ZeroGPU duration the Space declares per call, seconds (what quota is charged).
     gpu_duration: int = 60
 
@@ -98,6 +106,11 @@ MODELS: dict[str, ModelSpec] = {
             context_window=128_000,
             max_output_tokens=1024,
             max_images=8,
+            last_from_user=True,
+            # Phi-4-mini's tokenizer is o200k_base (200 k vocabulary): longer tokens.
+            chars_per_token=4.2,
+            # Dynamic HD crops of 448 px, 256 tokens each (+ a global view): ~1 k typical.
+            image_tokens=1024,
             gpu_duration=60,
         ),
     )

@@ -15,7 +15,7 @@ from typing import Any
 from . import protocol
 from .client import SpaceClient
 from .conversation import Conversation
-from .errors import InvalidInputError
+from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
 from .models import ModelSpec, get_model
@@ -158,6 +158,7 @@ class SpaceModel:
     def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
         """Raise `InvalidInputError` for input the model cannot take. No network."""
         self.adapter.validate(conversation, params or GenerationParams())
+        check_limits(self.spec, conversation)
 
     def health(self) -> list[dict[str, Any]]:
         """What the client knows of each endpoint (state, load, counters; see `pool`)."""
@@ -245,6 +246,28 @@ class SpaceModel:
         if result is None:  # pragma: no cover - stream always ends with one or raises
             raise InvalidInputError("no result")
         return result
+
+
+def check_limits(spec: ModelSpec, conversation: Conversation) -> None:
+    """The registry's input limits, checked before any request: nothing is dropped silently
+    (Janus' Space would answer about the newest image only)."""
+    images = sum(len(m.images) for m in conversation)
+    if images > spec.max_images:
+        fix = (
+            "send one image per call (ask about each image separately, or combine them into "
+            "one picture yourself)"
+            if spec.max_images == 1
+            else f"send at most {spec.max_images}, or split the question over several calls"
+        )
+        raise UnsupportedInputError(
+            f"{spec.id} takes at most {spec.max_images} image{'s' * (spec.max_images != 1)} "
+            f"per call, this conversation has {images}: {fix}"
+        )
+    if spec.last_from_user and conversation and conversation[-1].role != "user":
+        raise InvalidInputError(
+            f"{spec.id} answers the last user message: the conversation must end with one "
+            f"(it ends with a {conversation[-1].role} message)"
+        )
 
 
 def _close_with_loop(

@@ -137,10 +137,11 @@ async def test_janus_image_answer(janus_image: ChatHFSpaces) -> None:
 async def test_a_drawn_image_can_be_discussed_next(
     janus_image: ChatHFSpaces, janus: ChatHFSpaces
 ) -> None:
-    drawn = await janus_image.ainvoke("a fox")  # its image blocks go back in as history
+    # One image: Janus reads one per call (two would be refused, see test_lc_wrappers).
+    drawn = await janus_image.ainvoke("a fox", num_images=1)  # its image block goes back in
     answer = await janus.ainvoke([HumanMessage("draw a fox"), drawn, HumanMessage("describe it")])
     assert answer.text.startswith("This is a 64×64 image")
-    assert "Assistant: Generated 2 images for: a fox" in answer.text
+    assert "Assistant: Generated 1 image for: a fox" in answer.text
 
 
 async def test_janus_image_streams_one_last_chunk(janus_image: ChatHFSpaces) -> None:

@@ -203,21 +203,22 @@ def _audio_message() -> HumanMessage:
 
 
 @pytest.mark.parametrize(
-    ("params", "messages", "match"),
+    ("model", "call", "messages", "match"),
     [
-        ({"model": "janus-pro-7b"}, [_audio_message()], "does not accept audio"),
-        ({"model": "janus-pro-7b"}, [HumanMessage("no picture")], "attach an image"),
-        ({"model": "phi-4", "temperature": 0.5}, [HumanMessage("hi")], "temperature"),
-        ({"model": "phi-4", "max_tokens": 10}, [HumanMessage("hi")], "max_tokens"),
-        ({"model": "janus-pro-7b-image", "num_images": 9}, [HumanMessage("x")], "num_images"),
+        ("janus-pro-7b", {}, [_audio_message()], "does not accept audio"),
+        ("janus-pro-7b", {}, [HumanMessage("no picture")], "attach an image"),
+        ("phi-4", {"temperature": 0.5}, [HumanMessage("hi")], "temperature"),
+        ("phi-4", {"max_tokens": 10}, [HumanMessage("hi")], "max_tokens"),
+        ("janus-pro-7b-image", {"num_images": 9}, [HumanMessage("x")], "num_images"),
     ],
 )
 def test_refused_before_any_request(
-    params: dict[str, Any], messages: list[Any], match: str
+    model: str, call: dict[str, Any], messages: list[Any], match: str
 ) -> None:
-    model = ChatHFSpaces(endpoint="http://127.0.0.1:9/unused", **params)
+    """Per-call options (the same settings on the constructor fail there: test_lc_wrappers)."""
+    llm = ChatHFSpaces(endpoint="http://127.0.0.1:9/unused", model=model)
     with pytest.raises(ValueError, match=match):
-        model.invoke(messages)
+        llm.invoke(messages, **call)
 
 
 def test_unknown_call_option_raises() -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
 
 from llama_index_hfspaces import HFSpacesLLM, HFSpacesToolSpec
 
@@ -40,3 +43,24 @@ async def spec(fresh_replica: Any, tmp_path: Path) -> AsyncIterator[HFSpacesTool
     tools = HFSpacesToolSpec(output_dir=tmp_path / "images")
     yield tools
     await tools.aclose()
+
+
+class _Collect(BaseEventHandler):
+    events: list[BaseEvent]
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "Collect"
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture
+def collected() -> Any:
+    """Every instrumentation event dispatched during the test, in order."""
+    handler = _Collect(events=[])
+    dispatcher = get_dispatcher()  # the root: events propagate up to it
+    dispatcher.add_event_handler(handler)
+    yield handler.events
+    dispatcher.event_handlers.remove(handler)

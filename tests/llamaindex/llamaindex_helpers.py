@@ -6,6 +6,8 @@ import base64
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, MessageRole, TextBlock
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle
 
 
 def user(text: str, *blocks: Any) -> ChatMessage:
@@ -36,3 +38,15 @@ def wait_until(condition: Any, what: str, limit: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still waiting for: {what}")
         time.sleep(0.02)
+
+
+class FixedRetriever(BaseRetriever):
+    """Always returns the same nodes (a stand-in for a vector store: retrieval is not what
+    the query-engine tests are about)."""
+
+    def __init__(self, nodes: list[Any]) -> None:
+        super().__init__()
+        self._nodes = nodes
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return [NodeWithScore(node=node, score=1.0) for node in self._nodes]

@@ -37,3 +37,10 @@ def test_agent_image_example(fresh_replica: Any, tmp_path: Path) -> None:
     assert "-> generate_image(" in out and "-> describe_image(" in out
     assert [p.name for p in tmp_path.iterdir()] == ["a-lighthouse-at-dusk-seed1234-1.webp"]
     assert "Answer: Generated 1 image" in out
+
+
+def test_receipt_example(fresh_replica: Any) -> None:
+    out = run_example("llamaindex_receipt.py", "--model", "phi-4-multimodal")
+    # The replica derives the receipt from the photo: 200×300, mostly white, red header.
+    assert "total: 203.00" in out and "paper colour: white" in out
+    assert "  - red name: 204.00" in out and "as_structured_llm: Receipt total 203.00" in out

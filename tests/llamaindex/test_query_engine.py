@@ -12,21 +12,10 @@ from typing import Any
 
 import pytest
 from llama_index.core.query_engine import RetrieverQueryEngine
-from llama_index.core.retrievers import BaseRetriever
-from llama_index.core.schema import ImageNode, NodeWithScore, QueryBundle
+from llama_index.core.schema import ImageNode
+from llamaindex_helpers import FixedRetriever
 
 from llama_index_hfspaces import HFSpacesLLM
-
-
-class FixedRetriever(BaseRetriever):
-    """Always returns the same nodes."""
-
-    def __init__(self, nodes: list[ImageNode]) -> None:
-        super().__init__()
-        self._nodes = nodes
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return [NodeWithScore(node=node, score=1.0) for node in self._nodes]
 
 
 @pytest.fixture

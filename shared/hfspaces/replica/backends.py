@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
 import wave
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
+
+from ..structured import SCHEMA_MARKER
 
 # Named reference colours; each pixel is binned to the nearest one.
 PALETTE: dict[str, tuple[int, int, int]] = {
@@ -108,7 +112,11 @@ def fit_words(text: str, words: int | None) -> str:
 
 def understand(image: Image.Image, question: str, seed: int = 42, top_p: float = 0.95,
                temperature: float = 0.1, words: int | None = None) -> str:
-    """Janus ``multimodal_understanding``: describe the image and restate the question."""
+    """Janus ``multimodal_understanding``: describe the image and restate the question
+    (or, asked for JSON of a schema, an instance of it: ``structured_answer``)."""
+    structured = structured_answer(question, image)
+    if structured is not None:
+        return fit_words(structured, words)
     q = " ".join(question.split()) or "(no question)"
     text = f"This is {describe_image(image)}. You asked: {q}"
     return fit_words(text, words)
@@ -169,7 +177,17 @@ class Attachment:
 
 def phi4_answer(text: str, attachments: Sequence[Attachment], turn: int,
                 words: int | None = None) -> str:
-    """Phi-4 chat: mention the turn, the user's text and each attachment."""
+    """Phi-4 chat: mention the turn, the user's text and each attachment (or, asked for
+    JSON of a schema, an instance of it about the first image: ``structured_answer``)."""
+    images = [a for a in attachments if not is_audio_path(a.path, a.mime_type)]
+    if SCHEMA_MARKER in text:
+        try:
+            with Image.open(images[0].path) as first:
+                structured = structured_answer(text, first)
+        except (IndexError, OSError):
+            structured = structured_answer(text, None)
+        if structured is not None:
+            return fit_words(structured, words)
     parts = [f"Turn {turn}."]
     q = " ".join(text.split())
     parts.append(f'You said: "{q}".' if q else "You sent no text.")
@@ -209,3 +227,96 @@ def make_wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
         w.setframerate(rate)
         w.writeframes(bytes(samples))
     return buf.getvalue()
+
+
+# -- structured answers --------------------------------------------------------
+# Asked for "JSON schema:" + a schema (what hfspaces.structured sends), the stand-ins answer
+# with a valid instance built from what they compute about the image: its size, its
+# dominant colours and their description. Deterministic: the same image and schema give
+# the same JSON. (Not OCR: a receipt's total is derived from the image size.)
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    width: int
+    height: int
+    colours: tuple[str, ...]
+    description: str
+
+    @classmethod
+    def of(cls, image: Image.Image | None) -> ImageFacts:
+        if image is None:
+            return cls(0, 0, (), "no image")
+        return cls(image.width, image.height, tuple(dominant_colours(image)),
+                   describe_image(image))
+
+
+def structured_answer(text: str, image: Image.Image | None) -> str | None:
+    """A JSON instance of the schema that follows ``SCHEMA_MARKER`` in ``text``, or None."""
+    at = text.find(SCHEMA_MARKER)
+    if at < 0:
+        return None
+    start = text.find("{", at)
+    try:
+        schema, _ = json.JSONDecoder().raw_decode(text, start)
+    except (ValueError, json.JSONDecodeError):
+        return None
+    if not isinstance(schema, dict):
+        return None
+    defs = schema.get("$defs") or schema.get("definitions") or {}
+    return json.dumps(_instance(schema, "", 0, ImageFacts.of(image), defs))
+
+
+def _instance(schema: Mapping[str, Any], name: str, index: int, facts: ImageFacts,
+              defs: Mapping[str, Any]) -> Any:
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        schema = defs.get(ref.rsplit("/", 1)[-1], {})
+    if "const" in schema:
+        return schema["const"]
+    options = [o for o in schema.get("anyOf") or schema.get("oneOf") or []
+               if o.get("type") != "null"]
+    if options:
+        return _instance(options[0], name, index, facts, defs)
+    if schema.get("enum"):
+        enum = schema["enum"]
+        return next((c for c in facts.colours if c in enum), enum[0])
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    lowered = name.lower()
+    colour = facts.colours[index % len(facts.colours)] if facts.colours else "none"
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {key: _instance(sub, key, index, facts, defs) for key, sub in props.items()}
+    if kind == "array":
+        low = int(schema.get("minItems", 1))
+        high = int(schema.get("maxItems", max(low, len(facts.colours), 1)))
+        count = min(max(low, len(facts.colours), 1), high)
+        items = schema.get("items") or {}
+        return [_instance(items, name, i, facts, defs) for i in range(count)]
+    if kind == "integer" or kind == "number":
+        if "width" in lowered:
+            value: float = facts.width
+        elif "height" in lowered:
+            value = facts.height
+        elif any(w in lowered for w in ("count", "number", "quantity", "qty")):
+            value = len(facts.colours)
+        elif kind == "integer":
+            value = facts.width + index
+        else:  # a price, a total: a number with cents, from the size
+            value = round(facts.width + facts.height / 100 + index, 2)
+        if "minimum" in schema:
+            value = max(value, schema["minimum"])
+        if "maximum" in schema:
+            value = min(value, schema["maximum"])
+        return int(value) if kind == "integer" else float(value)
+    if kind == "boolean":
+        return bool(facts.colours)
+    if kind == "null":
+        return None
+    if "colo" in lowered:
+        return colour
+    if any(w in lowered for w in ("desc", "summary", "caption", "text")):
+        return facts.description
+    return f"{colour} {name or 'item'}".strip()

@@ -33,12 +33,7 @@ class Adapter:
         spec = self.spec
         if not conversation:
             raise InvalidInputError("the conversation is empty: send at least one message")
-        unsupported = params.set_fields() - spec.parameters
-        if unsupported:
-            raise UnsupportedInputError(
-                f"{spec.id} does not take {', '.join(sorted(unsupported))}: the Space exposes "
-                f"{', '.join(sorted(spec.parameters)) or 'no sampling parameters'}"
-            )
+        self.validate_params(params)
         images = 0
         for message in conversation:
             for part in message.parts:
@@ -59,6 +54,16 @@ class Adapter:
             raise UnsupportedInputError(
                 f"{spec.id} answers questions about an image: attach an image to the message "
                 "(the Space fails without one)"
+            )
+
+    def validate_params(self, params: GenerationParams) -> None:
+        """The sampling settings alone (wrappers check them when they are constructed)."""
+        spec = self.spec
+        unsupported = params.set_fields() - spec.parameters
+        if unsupported:
+            raise UnsupportedInputError(
+                f"{spec.id} does not take {', '.join(sorted(unsupported))}: the Space exposes "
+                f"{', '.join(sorted(spec.parameters)) or 'no sampling parameters'}"
             )
         _check_range(params.temperature, "temperature", 0.0, 1.0)
         _check_range(params.top_p, "top_p", 0.0, 1.0)
