@@ -69,7 +69,11 @@ async def test_job_moves_off_a_failing_copy(pair: list[Any], fault: dict[str, An
     assert moved.error == error, moved
     assert isinstance(items[-1], Generation)
     assert items[-1].endpoint == healthy.url_for("deepseek-ai/Janus-Pro-7B")
-    assert completed(broken) == 0
+    assert sum(isinstance(i, Generation) for i in items) == 1
+    if "cut_stream_after" not in fault and "unexpected_error" not in fault:
+        # Refused or failed there: it never ran to the end on the broken copy. (A cut
+        # stream leaves the job running there until our cancel lands: documented limit.)
+        assert completed(broken) == 0
 
 
 async def test_quota_rests_the_copy_until_retry_after(pair: list[Any]) -> None:
