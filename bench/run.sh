@@ -3,8 +3,8 @@
 # floor, on the replica in zero-latency mode. Sets up bench/.venv on first use, then runs all
 # measures and prints one table (also written to bench/latest.md).
 #   bash bench/run.sh [--reps 5] [--only 1,2,3,4,5,6,7,8]
-# Pools of copies (issue 14): `bash bench/run.sh pool [--service 0.5] [--only 1234]`
-# (bench/pool.py: replicas in ZeroGPU mode, one per copy).
+#   bash bench/run.sh tools [--reps 9]   # issue 13: tools from any Space vs smolagents / view_api
+#   bash bench/run.sh pool [--service 0.5] [--only 1234]   # issue 14: pools of copies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=bench/.venv
@@ -15,7 +15,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
     "$VENV/bin/pip" install -q -e '.[replica]' 'gradio_client>=2,<3' 'g4f==0.5.7.0' \
-        pyinstrument py-spy
+        pyinstrument py-spy 'smolagents==1.26.0' 'langchain-core>=1,<2'
     "$VENV/bin/python" -c "from g4f.Provider.hf_space import DeepseekAI_JanusPro7b, \
 Microsoft_Phi_4_Multimodal"
     touch "$VENV/.installed"
@@ -23,5 +23,9 @@ fi
 if [ "${1:-}" = "pool" ]; then
     shift
     exec "$VENV/bin/python" bench/pool.py "$@"
+fi
+if [ "${1:-}" = "tools" ]; then
+    shift
+    exec "$VENV/bin/python" bench/space_tools.py "$@"
 fi
 exec "$VENV/bin/python" bench/main.py "$@"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ._events import CUSTOM_EVENTS, LOG_EVENT, PROGRESS_EVENT, QUEUE_EVENT, STARTED_EVENT
 from .chat_models import ChatHFSpaces
+from .space_tools import HFSpacesTool, HFSpacesToolkit
 from .tools import HFSpacesImageTool, ImageToolInput
 
 __all__ = [
@@ -15,5 +16,7 @@ __all__ = [
     "STARTED_EVENT",
     "ChatHFSpaces",
     "HFSpacesImageTool",
+    "HFSpacesTool",
+    "HFSpacesToolkit",
     "ImageToolInput",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfspaces import SpaceModel
+from hfspaces import ModelSpec, SpaceModel
 from hfspaces.settings_cache import TOKEN_ENV, ModelCache, token_for_pickle
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
@@ -55,7 +55,7 @@ class SpaceSettings(BaseModel):
             "max_quota_wait": self.max_quota_wait,
         }
 
-    def _space_model(self, model: str) -> SpaceModel:
+    def _space_model(self, model: str | ModelSpec) -> SpaceModel:
         """The `SpaceModel` for `model` under the current settings: built on first use,
         rebuilt after any setting changed, never shared with a copy of this object (it
         keeps one HTTP session per event loop, so calls reuse connections)."""

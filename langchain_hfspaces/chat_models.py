@@ -20,7 +20,8 @@ from hfspaces import (
 )
 from hfspaces import get_model as _get_model
 from hfspaces.conversation import Conversation
-from hfspaces.space_model import resolve_endpoint
+from hfspaces.models import ModelSpec
+from hfspaces.space_model import model_spec, resolve_endpoint
 from hfspaces.spaces import adapter_for
 from hfspaces.sync import iterate_sync
 from hfspaces.tokens import count_message, count_text
@@ -100,6 +101,13 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     model: str = Field(default=DEFAULT_MODEL, alias="model_name")
     """Registry id or alias: `phi-4-multimodal`, `janus-pro-7b`, `janus-pro-7b-image`."""
 
+    space: str | None = None
+    """Any chat Space instead of a registry model: a Space id or URL whose chat endpoint
+    (a `gr.ChatInterface`, or a Chatbot in and out) is found in its /config. See
+    `hfspaces.spaces.chat` for how history, files and sampling inputs are sent."""
+    api_name: str | None = None
+    """The chat endpoint of `space`, when the Space has several."""
+
     temperature: float | None = None
     """Sampling temperature, for Spaces that expose one (Janus). None: not sent."""
     top_p: float | None = None
@@ -127,10 +135,18 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     @model_validator(mode="after")
     def _check_settings(self) -> Self:
         """Sampling settings the Space cannot take fail at construction (e.g. a temperature
-        for Phi-4, which takes none), not at every call. (`max_tokens` fails at the first
-        call: LangChain's standard tests and tracing construct models with it.)"""
-        adapter_for(_get_model(self.model)).validate_params(self._sampling({}))
+        for Phi-4, which takes none), not at every call; so do `space=` with `model=`, and
+        `api_name` without `space`. (`max_tokens` fails at the first call: LangChain's
+        standard tests and tracing construct models with it.)"""
+        adapter_for(self._spec()).validate_params(self._sampling({}))
         return self
+
+    def _spec(self, model: str | None = None) -> ModelSpec:
+        """The registry model, or the chat endpoint of `space` (the core decides)."""
+        given = model or (
+            self.model if not self.space or "model" in self.model_fields_set else None
+        )
+        return model_spec(given, self.space, self.api_name)
 
     def _sampling(self, kwargs: dict[str, Any], stop: Sequence[str] = ()) -> GenerationParams:
         """The sampling settings: the fields, overridden by a call's keyword arguments."""
@@ -138,7 +154,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         return GenerationParams(**values, stop=tuple(stop))
 
     @staticmethod
-    def _check_max_tokens(model: str, max_tokens: int | None) -> None:
+    def _check_max_tokens(model: str | ModelSpec, max_tokens: int | None) -> None:
         if max_tokens is not None:
             raise UnsupportedInputError(
                 f"{_get_model(model).id} does not take max_tokens: its Space has no output "
@@ -184,7 +200,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
                 f"ChatHFSpaces.with_structured_output does not take {extra}: it is "
                 "prompt-based; use method='json_schema' (the default)"
             )
-        spec = _get_model(self.model)
+        spec = self._spec()
         if "text" not in spec.outputs:
             raise UnsupportedInputError(
                 f"{spec.id} draws images and answers no text, so it cannot give structured "
@@ -197,7 +213,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     def get_num_tokens(self, text: str) -> int:
         """Approximate text tokens for this model (a per-model character rule, no
         tokenizer download; see `hfspaces.tokens`)."""
-        return count_text(_get_model(self.model), text)
+        return count_text(self._spec(), text)
 
     def get_num_tokens_from_messages(
         self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
@@ -205,7 +221,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         """Approximate tokens of a conversation: text, a fixed cost per image/audio block
         (`ModelSpec.image_tokens`) and a few per message. Works with
         `trim_messages(token_counter=llm)`."""
-        spec = _get_model(self.model)
+        spec = self._spec()
         total = 0
         for message in messages:
             blocks = message.content_blocks
@@ -229,7 +245,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        spec = _get_model(self.model)
+        spec = self._spec()
         params: dict[str, Any] = {"model": spec.id, "space": spec.space}
         if isinstance(self.endpoint, (str, list)):
             params["endpoint"] = resolve_endpoint(spec, self.endpoint)  # passwords hidden
@@ -257,7 +273,7 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        spec = _get_model(self.model)
+        spec = self._spec()
         return ModelProfile(
             name=spec.id,
             open_weights=True,
@@ -292,8 +308,8 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
                 f"ChatHFSpaces does not take {', '.join(sorted(unknown))}; "
                 f"call options are {', '.join(sorted(_CALL_KWARGS))} and stop"
             )
-        space_model = self._space_model(kwargs.get("model") or self.model)
-        self._check_max_tokens(space_model.spec.id, kwargs.get("max_tokens", self.max_tokens))
+        space_model = self._space_model(self._spec(kwargs.get("model")))
+        self._check_max_tokens(space_model.spec, kwargs.get("max_tokens", self.max_tokens))
         stops = stop if stop is not None else self.stop
         params = self._sampling(kwargs, stops or ())
         conversation = convert_messages(messages)

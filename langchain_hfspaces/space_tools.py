@@ -16,7 +16,14 @@ from typing import Any, Literal
 
 from hfspaces import InvalidInputError, SpaceError
 from hfspaces.schema import identifier
-from hfspaces.space_tool import SpaceConnection, SpaceTool, StatusEvent, ToolResult, agent_message
+from hfspaces.space_tool import (
+    SpaceConnection,
+    SpaceTool,
+    StatusEvent,
+    ToolResult,
+    agent_message,
+    split_options,
+)
 from hfspaces.sync import run_sync
 from hfspaces.tool_args import args_model
 from langchain_core.callbacks import (
@@ -29,17 +36,6 @@ from langchain_core.tools import BaseTool, BaseToolkit, ToolException
 from pydantic import ConfigDict, Field, ValidationError
 
 from ._events import custom_event
-
-#: Options of `SpaceConnection` (how to reach the Space); the rest go to each tool.
-CONNECTION_OPTIONS = ("hf_token", "hub_url", "timeout", "max_retries", "max_quota_wait")
-
-
-def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    unknown = set(options) - {*CONNECTION_OPTIONS, "output_dir", "input_dir"}
-    if unknown:
-        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    connection = {k: v for k, v in options.items() if k in CONNECTION_OPTIONS}
-    return connection, {k: v for k, v in options.items() if k not in CONNECTION_OPTIONS}
 
 
 class HFSpacesTool(BaseTool):
@@ -140,15 +136,18 @@ class HFSpacesTool(BaseTool):
 
 
 def content_blocks(result: ToolResult) -> list[dict[str, Any]]:
-    """The text, then a standard image/audio block per returned image/audio file."""
+    """The text, then a standard block per returned image (`image`) or audio file
+    (`file` with an audio MIME type: langchain-core keeps only text, image, file, json...
+    blocks in a tool message, not `audio`)."""
     blocks: list[dict[str, Any]] = [{"type": "text", "text": result.text}]
     for f in result.files:
         if f.kind in ("image", "audio") and f.data is not None:
+            fallback = "image/png" if f.kind == "image" else "audio/wav"
             blocks.append(
                 {
-                    "type": f.kind,
+                    "type": "image" if f.kind == "image" else "file",
                     "base64": base64.b64encode(f.data).decode("ascii"),
-                    "mime_type": f.mime_type or ("image/png" if f.kind == "image" else "audio/wav"),
+                    "mime_type": f.mime_type or fallback,
                 }
             )
     return blocks

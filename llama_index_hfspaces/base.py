@@ -19,8 +19,9 @@ from collections.abc import (
 )
 from typing import Any, NamedTuple, TypeVar, cast
 
-from hfspaces import GenerationParams, InvalidInputError, Message, SpaceModel, get_model
+from hfspaces import GenerationParams, InvalidInputError, Message, ModelSpec, SpaceModel, get_model
 from hfspaces.settings_cache import ModelCache, env_token, token_for_pickle
+from hfspaces.space_model import model_spec
 from hfspaces.spaces import adapter_for
 from hfspaces.structured import Outcome, StructuredRequest, adrive, drive, structured_attempts
 from hfspaces.sync import iterate_sync
@@ -104,6 +105,14 @@ class HFSpacesLLM(LLM):
         description="Registry model id or alias: phi-4-multimodal, janus-pro-7b, "
         "janus-pro-7b-image.",
     )
+    space: str | None = Field(
+        default=None,
+        description="Any chat Space instead of a registry model: a Space id or URL whose chat "
+        "endpoint (gr.ChatInterface, or a Chatbot in and out) is found in its /config.",
+    )
+    api_name: str | None = Field(
+        default=None, description="The chat endpoint of `space`, when it has several."
+    )
     endpoint: str | list[str] | dict[str, str | list[str]] | None = Field(
         default=None,
         description="Space URL or id, a list of them (a pool of copies of one Space), or a "
@@ -144,15 +153,21 @@ class HFSpacesLLM(LLM):
     _models: ModelCache | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
-        # Fail on an unknown model name now, with the registry's message (no network).
-        data["model"] = get_model(data.get("model") or DEFAULT_MODEL).id
+        # Fail on an unknown model name (or model and space both) now, with the core's
+        # message (no network).
+        model = data.get("model") or (None if data.get("space") else DEFAULT_MODEL)
+        data["model"] = model_spec(model, data.get("space"), data.get("api_name")).id
         super().__init__(**data)
+
+    def _spec(self) -> ModelSpec:
+        """The registry model, or the chat endpoint of `space` (the core decides)."""
+        return model_spec(None if self.space else self.model, self.space, self.api_name)
 
     @model_validator(mode="after")
     def _check_settings(self) -> HFSpacesLLM:
         """What can be checked without a conversation fails now, not at every call."""
-        adapter_for(get_model(self.model)).validate_params(self._params({}))
-        _refuse_max_tokens(self.model, self.max_tokens)
+        adapter_for(self._spec()).validate_params(self._params({}))
+        _refuse_max_tokens(self._spec(), self.max_tokens)
         return self
 
     @classmethod
@@ -161,7 +176,7 @@ class HFSpacesLLM(LLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        spec = get_model(self.model)
+        spec = self._spec()
         return LLMMetadata(
             context_window=spec.context_window,
             num_output=spec.max_output_tokens,
@@ -188,7 +203,7 @@ class HFSpacesLLM(LLM):
         """The `hfspaces.SpaceModel` for the current settings: built on first use, rebuilt
         after any setting changed, never shared with a copy of this LLM."""
         self._models = ModelCache.owned(self, self._models)
-        return self._models.get(self.model, self._core_settings())
+        return self._models.get(self._spec(), self._core_settings())
 
     async def aclose(self) -> None:
         """Close the HTTP session this LLM opened in the running event loop."""
@@ -397,7 +412,7 @@ def _structured_result(outcome: Outcome[ChatResponse, Model]) -> Model:
     return cast("Model", value)
 
 
-def _refuse_max_tokens(model: str, max_tokens: Any) -> None:
+def _refuse_max_tokens(model: str | ModelSpec, max_tokens: Any) -> None:
     if max_tokens is not None:
         raise InvalidInputError(
             f"{get_model(model).id} does not take max_tokens: its Space has no output length "

@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hfspaces.space_tool import SpaceConnection, SpaceTool, StatusEvent, ToolResult
+from hfspaces.space_tool import (
+    SpaceConnection,
+    SpaceTool,
+    StatusEvent,
+    ToolResult,
+    split_options,
+)
 from hfspaces.sync import run_sync
 from hfspaces.tool_args import args_model
 from llama_index.core.base.llms.types import AudioBlock, ImageBlock, TextBlock
@@ -20,10 +26,6 @@ from llama_index.core.tools import FunctionTool
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 
 from .events import announce
-
-#: Options of `SpaceConnection` (how to reach the Space); the rest go to each tool.
-CONNECTION_OPTIONS = ("hf_token", "hub_url", "timeout", "max_retries", "max_quota_wait")
-TOOL_OPTIONS = ("output_dir", "input_dir")
 
 
 class SpaceToolSpec(BaseToolSpec):
@@ -38,14 +40,9 @@ class SpaceToolSpec(BaseToolSpec):
     spec_functions: list[Any] = []  # noqa: RUF012 - the tools come from the Space
 
     def __init__(self, target: str, api_names: Sequence[str] | None = None, **options: Any) -> None:
-        unknown = set(options) - {*CONNECTION_OPTIONS, *TOOL_OPTIONS}
-        if unknown:
-            raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        self.connection = SpaceConnection(
-            target, **{k: v for k, v in options.items() if k in CONNECTION_OPTIONS}
-        )
+        connect, self.tool_options = split_options(options)
+        self.connection = SpaceConnection(target, **connect)
         self.api_names = list(api_names) if api_names is not None else None
-        self.tool_options = {k: v for k, v in options.items() if k in TOOL_OPTIONS}
 
     def __repr__(self) -> str:
         return f"SpaceToolSpec({self.connection.target!r}, api_names={self.api_names!r})"

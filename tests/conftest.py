@@ -21,12 +21,12 @@ os.environ.pop("HUGGING_FACE_HUB_TOKEN", None)
 def replica() -> Iterator[object]:
     """The replica as it starts by default: strict ZeroGPU mode (one waiting slot per Space,
     one job per function, the runtime's messages, the Hub-proxy stand-in)."""
-    from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
+    from hfspaces.replica import SPACES, Replica, ReplicaConfig
 
     server = Replica(ReplicaConfig(image_size=64)).start()
     saved = {k: os.environ.get(k) for k in ("HFSPACES_ENDPOINTS", "HF_ENDPOINT")}
     os.environ["HFSPACES_ENDPOINTS"] = ",".join(
-        f"{space}={server.url_for(space)}" for space in (JANUS_SPACE, PHI4_SPACE)
+        f"{space}={server.url_for(space)}" for space in SPACES
     )
     os.environ["HF_ENDPOINT"] = server.hub_url
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .errors import UnknownModelError
+from .errors import InvalidInputError, UnknownModelError
 
 Modality = Literal["text", "image", "audio"]
 
@@ -21,7 +21,7 @@ PHI4_SPACE = "microsoft/phi-4-multimodal"
 class ModelSpec:
     id: str
     space: str
-    adapter: Literal["janus_understanding", "janus_image", "phi4"]
+    adapter: Literal["janus_understanding", "janus_image", "phi4", "chat"]
     description: str
     inputs: frozenset[Modality]
     outputs: frozenset[Modality]
@@ -49,6 +49,8 @@ class ModelSpec:
     image_tokens: int = 576
     #: ZeroGPU duration the Space declares per call, seconds (what quota is charged).
     gpu_duration: int = 60
+    #: The endpoint to call, for a Space reached by `space=` (None: found in its /config).
+    api_name: str | None = None
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -115,6 +117,30 @@ MODELS: dict[str, ModelSpec] = {
         ),
     )
 }
+
+
+def chat_space_spec(target: str, api_name: str | None = None) -> ModelSpec:
+    """A chat model for any chat Space (`space=`): a Space id or URL, no registry entry.
+    What it takes is known only from the Space's /config, read before the first job."""
+    target = target.strip()
+    if not target:
+        raise InvalidInputError("space must be a Space id ('owner/name') or a URL")
+    return ModelSpec(
+        id=target,
+        space=target,
+        adapter="chat",
+        description=f"The chat endpoint of {target}.",
+        inputs=frozenset({"text", "image", "audio"}),
+        outputs=frozenset({"text"}),
+        streams_tokens=True,
+        multi_turn=True,
+        parameters=frozenset({"temperature", "top_p", "seed"}),
+        context_window=32_768,
+        max_output_tokens=4096,
+        max_images=8,
+        api_name=("/" + api_name.strip().lstrip("/")) if api_name and api_name.strip() else None,
+    )
+
 
 _ALIASES = {alias: m.id for m in MODELS.values() for alias in (m.id, *m.aliases)}
 

@@ -111,6 +111,11 @@ class Parameter:
 
     def _check_one(self, value: Any, where: str) -> Any:
         bad = f"{where}: {self.name} "
+        if self.component == "multimodaltextbox":
+            if isinstance(value, str):
+                return {"text": value, "files": []}
+            if isinstance(value, Mapping):
+                return value  # {"text", "files"} as the Space takes it
         if self.file_kind:
             return _file_value(value, bad)
         if self.enum is not None and value not in self.enum:
@@ -298,7 +303,7 @@ def endpoint_schema(
     parameters: list[Parameter] = []
     taken: set[str] = set()
     for position, comp in enumerate(comps):
-        if types[position] in _SKIPPED:
+        if _skipped(comp, types[position]):
             continue
         declared = info_params[len(parameters)] if len(parameters) < len(info_params) else {}
         parameters.append(_parameter(comp, position, declared, taken))
@@ -314,7 +319,7 @@ def endpoint_schema(
                 component=kind_name,
                 label=label,
                 kind=_output_kind(kind_name),
-                hidden=kind_name in _SKIPPED,
+                hidden=_skipped(comp, kind_name),
             )
         )
     description = endpoint.description or (
@@ -350,6 +355,8 @@ def _parameter(
     assert isinstance(props, Mapping)
     label = _label(comp)
     name = declared.get("parameter_name")
+    if isinstance(name, str) and re.fullmatch(r"param_\d+", name) and label:
+        name = None  # gradio's placeholder for `*args`: the label says more
     name = _unique(
         identifier(name if isinstance(name, str) else label or f"{kind}_{position}"), taken
     )
@@ -381,10 +388,16 @@ def _parameter(
         )
     elif kind == "checkbox":
         json_type = "boolean"
+    elif kind == "multimodaltextbox":
+        has_default = False  # the message itself: a tool takes its text (see `check`)
     elif kind in _CHOICES:
         choices = tuple(_choice_value(c) for c in props.get("choices") or [])
         if choices and not props.get("allow_custom_value"):
             fields["enum"] = choices
+        if choices and all(
+            isinstance(c, (int, float)) and not isinstance(c, bool) for c in choices
+        ):
+            json_type = "integer" if all(isinstance(c, int) for c in choices) else "number"
         fields["multiple"] = kind == "checkboxgroup" or bool(props.get("multiselect"))
     elif kind not in _TEXT:
         json_type = _api_type(comp)
@@ -399,6 +412,13 @@ def _parameter(
         position=position,
         **fields,
     )
+
+
+def _skipped(comp: Mapping[str, Any], kind: str) -> bool:
+    """Not an API value (`gr.State`, layout): gradio's own `skip_api` flag when the config
+    has it (gradio 4+), else the component type."""
+    declared = comp.get("skip_api")
+    return declared if isinstance(declared, bool) else kind in _SKIPPED
 
 
 def _output_kind(component: str) -> OutputKind:

@@ -18,7 +18,7 @@ from .conversation import Conversation
 from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
-from .models import ModelSpec, get_model
+from .models import ModelSpec, chat_space_spec, get_model
 from .pool import SEPARATOR, EndpointPool, Member, public_endpoint, split_endpoints
 from .secret import Secret
 from .spaces import adapter_for
@@ -59,6 +59,22 @@ def resolve_endpoint(spec: ModelSpec, endpoint: EndpointSetting) -> str:
     return SEPARATOR.join(public_endpoint(e) for e in resolve_endpoints(spec, endpoint))
 
 
+def model_spec(model: str | ModelSpec | None, space: str | None, api_name: str | None) -> ModelSpec:
+    """A registry model, or the chat endpoint of any Space (`space=`): exactly one."""
+    if space is not None:
+        if model is not None:
+            raise InvalidInputError(
+                "give either a registry model or space=, not both (space= is for any chat "
+                "Space; use endpoint= to reach a registry model's Space elsewhere)"
+            )
+        return chat_space_spec(space, api_name)
+    if api_name is not None:
+        raise InvalidInputError("api_name goes with space= (registry models know their endpoint)")
+    if model is None:
+        raise InvalidInputError("give a registry model (e.g. 'phi-4-multimodal') or space=")
+    return get_model(model)
+
+
 def endpoints_from_env() -> dict[str, str]:
     raw = os.environ.get(ENDPOINTS_ENV, "")
     pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
@@ -71,12 +87,19 @@ class SpaceModel:
     >>> model = SpaceModel("phi-4-multimodal", endpoint="http://127.0.0.1:7860/...")
     >>> model = SpaceModel("phi-4-multimodal", endpoint=["me/phi-4-copy", "http://gpu-box:7860"])
     >>> async for event in model.stream([Message.user("hi")]): ...
+
+    Or any chat Space, no registry entry needed (`spaces.chat` says how it is driven):
+
+    >>> SpaceModel(space="owner/some-chat-space")            # its chat endpoint, found
+    >>> SpaceModel(space="http://127.0.0.1:7860", api_name="/respond")
     """
 
     def __init__(
         self,
-        model: str | ModelSpec,
+        model: str | ModelSpec | None = None,
         *,
+        space: str | None = None,
+        api_name: str | None = None,
         endpoint: EndpointSetting = None,
         hf_token: Any = None,
         hub_url: str | None = None,
@@ -85,7 +108,7 @@ class SpaceModel:
         max_quota_wait: float = 0.0,
         download_images: bool = True,
     ) -> None:
-        self.spec = get_model(model)
+        self.spec = model_spec(model, space, api_name)
         self.endpoints = resolve_endpoints(self.spec, endpoint)
         #: Where the model is reached, as it may be shown (`a|b` for a pool).
         self.endpoint = SEPARATOR.join(public_endpoint(e) for e in self.endpoints)
@@ -124,7 +147,8 @@ class SpaceModel:
     def _new_client(self, target: str) -> SpaceClient:
         # A URL speaks for the model's Space (its ZeroGPU identity); a Space id (a
         # duplicate) for itself.
-        space_id = None if protocol.is_space_id(target) else self.spec.space
+        own = self.spec.space if protocol.is_space_id(self.spec.space) else None
+        space_id = None if protocol.is_space_id(target) else own
         return SpaceClient(target, space_id=space_id, **self._client_kwargs)
 
     def client_for(self, target: str) -> SpaceClient:

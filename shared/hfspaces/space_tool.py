@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import errors
-from .client import SpaceClient
+from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .events import Completed, Log, Progress, Queued, Started
 from .media import Media, extension_for, safe_filename, sniff_mime
 from .pool import split_endpoints
@@ -43,8 +43,15 @@ StatusEvent = Queued | Started | Progress | Log
 OnEvent = Callable[[StatusEvent], Awaitable[None] | None]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]+={0,2}$")
-#: Longest text of one JSON output shown to the model.
-MAX_JSON_CHARS = 4000
+#: Options of `SpaceConnection` (how to reach the Space) and of each `SpaceTool`.
+CONNECTION_OPTIONS = (
+    "hf_token", "send_hf_token", "zerogpu_jwt", "hub_url", "timeout", "max_retries",
+    "max_quota_wait", "max_queue_wait",
+)  # fmt: skip
+TOOL_OPTIONS = ("output_dir", "input_dir")
+
+#: Longest text of one output shown to the model (the artifact keeps it whole).
+MAX_TEXT_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,18 @@ class ToolResult:
         }
 
 
+def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`**options` of the framework tools → (connection options, tool options)."""
+    unknown = set(options) - {*CONNECTION_OPTIONS, *TOOL_OPTIONS}
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    connection = {k: v for k, v in options.items() if k in CONNECTION_OPTIONS}
+    return connection, {k: v for k, v in options.items() if k in TOOL_OPTIONS}
+
+
 class SpaceConnection:
-    """A Space (id or URL) and how to call it. No network until a call.
+    """A Space (id or URL) and how to call it (the options are `SpaceClient`'s). No
+    network until a call.
 
     A Space id listed in `HFSPACES_ENDPOINTS` (`owner/name=http://...`) is reached at the
     mapped URL, keeping the id for its ZeroGPU identity (duplicates, the replica)."""
@@ -104,10 +121,13 @@ class SpaceConnection:
         target: str,
         *,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        zerogpu_jwt: bool = False,
         hub_url: str | None = None,
         timeout: Timeouts | float | None = None,
         max_retries: int = 3,
         max_quota_wait: float = 0.0,
+        max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
     ) -> None:
         self.target = target.strip()
         # A pool in the environment (`space=a|b`): a connection uses its first copy.
@@ -116,11 +136,15 @@ class SpaceConnection:
         self.url = mapped or self.target
         self._options: dict[str, Any] = {
             "space_id": self.target if mapped else None,
-            "hf_token": Secret.coerce(hf_token),
+            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
+            "hf_token": Secret.coerce(hf_token) or False,
+            "send_hf_token": send_hf_token,
+            "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
             "timeout": Timeouts.of(timeout),
             "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
+            "max_queue_wait": max_queue_wait,
         }
         SpaceClient(self.url, **self._options)  # validates the target and settings now
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
@@ -202,11 +226,11 @@ class SpaceTool:
         text = p.description or p.name
         if p.file_kind:
             local = (
-                f"a local file path inside {self.input_dir}"
+                f", or a local file path inside {self.input_dir}"
                 if self.input_dir
-                else "(local files are not allowed)"
+                else " (local files are not allowed)"
             )
-            text += f". File ({p.file_kind}): an http(s) URL, a data: URL, base64, or {local}"
+            text += f". File ({p.file_kind}): an http(s) URL, a data: URL or base64{local}"
         if p.step is not None and p.json_type == "number":
             text += f" (step {p.step:g})"
         return text
@@ -233,6 +257,9 @@ class SpaceTool:
         calling task cancels the job on the Space."""
         data = self.bind(arguments)
         client = self.connection.client
+        if not self.schema.endpoint.queued:  # a helper named explicitly: run/predict
+            outputs = await client.predict(self.schema.endpoint, data)
+            return await self._result(client, Completed(outputs))
         job = await client.submit(self.schema.endpoint, data)
         completed: Completed | None = None
         async with contextlib.aclosing(job.__aiter__()) as events:  # type: ignore[type-var]
@@ -256,6 +283,10 @@ class SpaceTool:
                 continue
             if output.kind in ("image", "audio", "video", "model3d", "file"):
                 files = value if isinstance(value, list) else [value]
+                # gradio 4+ Video outputs wrap the file: {"video": FileData, "subtitles": ..}
+                files = [
+                    f.get("video") if isinstance(f, dict) and "video" in f else f for f in files
+                ]
                 pending += [(output, f) for f in files if isinstance(f, dict)]
             elif output.kind == "gallery":
                 pending += [(output, f) for f in gallery_files(value)]
@@ -380,29 +411,31 @@ class SpaceTool:
 def agent_message(exc: BaseException, what: str) -> str:
     """A failure in words an agent can act on: fix the arguments, wait, or give up."""
     if isinstance(exc, errors.InvalidInputError):
-        return f"Invalid arguments for {what}: {exc}. Fix the arguments and call again."
+        said = str(exc).rstrip(". ")
+        return f"Invalid arguments for {what}: {said}. Fix the arguments and call again."
+    message = exc.message.rstrip(". ") if isinstance(exc, errors.SpaceError) else str(exc)
     if isinstance(exc, errors.GPUQuotaExceededError):
         wait = in_words(exc.retry_after)
         when = f"it can be called again in {wait}" if wait else "it can be called again later"
         return (
-            f"{what} ran out of free GPU quota ({exc.message}); {when}. Tell the user; a "
+            f"{what} ran out of free GPU quota ({message}); {when}. Tell the user; a "
             "Hugging Face token with more quota (HF_TOKEN) avoids this."
         )
     if isinstance(exc, errors.QueueFullError):
         return (
-            f"{what} stayed busy for as long as hfspaces waits in its queue ({exc.message}). "
+            f"{what} stayed busy for as long as hfspaces waits in its queue ({message}). "
             "Tell the user the Space is overloaded; do not call it again right away."
         )
     if isinstance(exc, errors.SpaceTimeoutError):
-        return f"{what} did not answer in time ({exc.message}); tell the user."
+        return f"{what} did not answer in time ({message}); tell the user."
     if isinstance(exc, errors.AppError):
         return (
-            f"{what} failed while running: {exc.message}. Check the arguments; calling again "
+            f"{what} failed while running: {message}. Check the arguments; calling again "
             "with the same arguments will likely fail the same way."
         )
     if isinstance(exc, errors.SpaceError):
         hint = "it may work later" if exc.retryable else "do not call it again with the same input"
-        return f"{what} failed: {exc.message}; {hint}."
+        return f"{what} failed: {message}; {hint}."
     return f"{what} failed: {exc}"
 
 
@@ -418,11 +451,12 @@ def in_words(delay: timedelta | None) -> str | None:
 
 def _as_text(output: Output, value: Any) -> str:
     if output.kind == "chat":
-        return answer_text([value]) or ""
-    if isinstance(value, str):
-        return value
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_JSON_CHARS else text[:MAX_JSON_CHARS] + "…"
+        text = answer_text([value]) or ""
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "… (cut)"
 
 
 def _create_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:

@@ -171,3 +171,45 @@ def test_identifiers() -> None:
     assert identifier("class") == "class_"
     assert identifier("Größe / size") == "gr_e_size"
     assert identifier("  ") == "value"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_input_and_output_kind(version: int) -> None:
+    kinds = schema(version, "kinds").endpoint("kinds")
+    by_name = {p.name: p for p in kinds.parameters}
+    # `lambda *a`: /info names them param_0.. so the labels name them instead
+    assert list(by_name) == [
+        "count", "ratio", "batch", "tags", "free", "colours", "documents", "references",
+        "mesh", "clip", "photo", "message",
+    ]  # fmt: skip
+    count = by_name["count"]
+    assert (count.json_type, count.minimum, count.maximum, count.default) == ("integer", 1, 9, 3)
+    assert (
+        by_name["ratio"].json_type == "number" and by_name["ratio"].description == "Ratio. a float"
+    )
+    assert by_name["batch"].json_schema()["enum"] == [1, 2, 4]
+    assert by_name["batch"].json_type == "integer"
+    assert by_name["tags"].json_schema()["type"] == "array"
+    assert by_name["tags"].json_schema()["items"]["enum"] == ["a", "b", "c"]
+    assert by_name["free"].enum is None  # allow_custom_value: any string
+    assert by_name["colours"].multiple and by_name["colours"].enum == ("red", "green")
+    files = {n: (by_name[n].file_kind, by_name[n].multiple) for n in
+             ("documents", "references", "mesh", "clip", "photo")}  # fmt: skip
+    assert files == {
+        "documents": ("file", True), "references": ("image", True), "mesh": ("model3d", False),
+        "clip": ("video", False), "photo": ("image", False),
+    }  # fmt: skip
+    assert by_name["message"].required
+    assert kinds.bind({"message": "hi", "mesh": {"path": "m.glb"}, "clip": {"path": "c.mp4"},
+                       "photo": {"path": "p.png"}, "documents": [{"path": "d.txt"}]})[11] == {
+        "text": "hi", "files": [],
+    }  # fmt: skip
+    with pytest.raises(InvalidInputError, match="between 1 and 9"):
+        kinds.parameter("count").check(10, "/kinds")
+    with pytest.raises(InvalidInputError, match="must be one of 1, 2, 4"):
+        kinds.parameter("batch").check(3, "/kinds")
+    assert [(o.name, o.kind) for o in kinds.outputs] == [
+        ("video_out", "video"), ("mesh_out", "model3d"), ("gallery_out", "gallery"),
+        ("file_out", "file"), ("audio_out", "audio"), ("chat_out", "chat"),
+        ("label_out", "json"), ("html_out", "text"),
+    ]  # fmt: skip

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
+from hfspaces.replica import PHI4_SPACE, SPACES, Replica, ReplicaConfig
 from replica_wire import chat_inputs, join, new_session, read_events, text_message
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -28,9 +28,9 @@ def test_cli_prints_urls_and_stops_on_sigint() -> None:
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(3)]
+        lines = [proc.stdout.readline().strip() for _ in range(len(SPACES) + 1)]
         names = [line.split(" ", 1)[0] for line in lines]
-        assert names == [JANUS_SPACE, PHI4_SPACE, "hub"]
+        assert names == [*SPACES, "hub"]  # the seed Spaces first, then the other shapes
         url = lines[0].split(" ", 1)[1]
         with urllib.request.urlopen(url + "/config", timeout=10) as resp:
             assert resp.status == 200

@@ -12,6 +12,7 @@ from .demo import demo
 from .image import image
 from .models import models
 from .replica_cmd import PASS_THROUGH, replica
+from .space import call, info
 
 app = typer.Typer(
     name="hfspaces",
@@ -46,3 +47,5 @@ app.command()(image)
 app.command()(models)
 app.command(context_settings=PASS_THROUGH)(replica)
 app.command()(demo)
+app.command()(info)
+app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(call)

@@ -46,14 +46,21 @@ def build_conversation(
 
 
 def prepare(
-    model_name: str,
+    model_name: str | None,
     endpoint: list[str] | None,
     timeout: float | None,
     conversation: list[Message],
     params: GenerationParams,
+    *,
+    space: str | None = None,
+    api_name: str | None = None,
 ) -> SpaceModel:
     """Everything that can fail on bad input, before any request (exit code 2)."""
-    model = SpaceModel(model_name, endpoint=endpoint, timeout=timeout)
+    if model_name is None and space is None:
+        model_name = DEFAULT_CHAT_MODEL
+    model = SpaceModel(
+        model_name, space=space, api_name=api_name, endpoint=endpoint, timeout=timeout
+    )
     if "text" not in model.spec.outputs:
         raise InvalidInputError(
             f"{model.spec.id} draws images and does not answer in text: use `hfspaces image`"
@@ -115,8 +122,27 @@ async def stream_answer(
 def chat(
     question: Annotated[str, typer.Argument(help="The question; '-' reads it from stdin.")],
     model: Annotated[
-        str, typer.Option("--model", "-m", help="Model id or alias (see `hfspaces models`).")
-    ] = DEFAULT_CHAT_MODEL,
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help=f"Model id or alias (see `hfspaces models`). Default: {DEFAULT_CHAT_MODEL}.",
+            show_default=False,
+        ),
+    ] = None,
+    space: Annotated[
+        str | None,
+        typer.Option(
+            "--space",
+            help="Any chat Space instead of a model: a Space id or URL (its gr.ChatInterface "
+            "or Chatbot endpoint is found in its /config).",
+            show_default=False,
+        ),
+    ] = None,
+    api_name: Annotated[
+        str | None,
+        typer.Option("--api-name", help="The chat endpoint of --space.", show_default=False),
+    ] = None,
     image: Annotated[
         list[str] | None,
         typer.Option("--image", "-i", help="Image file or URL; repeat for several."),
@@ -140,7 +166,10 @@ def chat(
     def setup() -> tuple[SpaceModel, list[Message], GenerationParams]:
         conversation = build_conversation(question, image or [], audio or [], system)
         params = GenerationParams(seed=seed)
-        return prepare(model, endpoint, timeout, conversation, params), conversation, params
+        space_model = prepare(
+            model, endpoint, timeout, conversation, params, space=space, api_name=api_name
+        )
+        return space_model, conversation, params
 
     space_model, conversation, params = run_guarded(setup, debug=debug, as_json=as_json)
     display = make_display(quiet=quiet)

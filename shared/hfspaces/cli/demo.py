@@ -2,7 +2,8 @@
 
 Steps: a LangChain chain (prompt | ChatHFSpaces | parser) asked about the bundled image, a
 LlamaIndex query over the same image, an agent-style tool call drawing images with
-`HFSpacesImageTool` (saved to a folder we name), and Phi-4 listening to an audio clip.
+`HFSpacesImageTool` (saved to a folder we name), Phi-4 listening to an audio clip, and an
+agent using two Spaces it was never told about through `HFSpacesToolkit` (`demo_agent`).
 A step whose wrapper package is missing is skipped with a line saying so; the replica is
 stopped on every way out (done, failure, Ctrl-C, SIGTERM).
 """
@@ -79,7 +80,7 @@ class DemoContext:
 @contextlib.contextmanager
 def running_replica(console: Console, port: int, token_delay: float) -> Iterator[Any]:
     """Serve the replica in this process and point the library at it; always stop it."""
-    from ..replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
+    from ..replica import SPACES, Replica, ReplicaConfig
 
     saved = {key: os.environ.get(key) for key in _ENV_KEYS}
     replica = Replica(ReplicaConfig(port=port, token_delay=token_delay, image_size=256))
@@ -87,12 +88,12 @@ def running_replica(console: Console, port: int, token_delay: float) -> Iterator
         with console.status("starting the replica Spaces (Gradio apps on 127.0.0.1)..."):
             replica.start()
         os.environ["HFSPACES_ENDPOINTS"] = ",".join(
-            f"{space}={replica.url_for(space)}" for space in (JANUS_SPACE, PHI4_SPACE)
+            f"{space}={replica.url_for(space)}" for space in SPACES
         )
         os.environ["HF_ENDPOINT"] = replica.hub_url
         os.environ.pop("HF_TOKEN", None)
         os.environ.pop("HUGGING_FACE_HUB_TOKEN", None)
-        for space in (JANUS_SPACE, PHI4_SPACE):
+        for space in SPACES:
             console.print(f"  {space} → {replica.url_for(space)}", markup=False, highlight=False)
         yield replica
     finally:
@@ -307,11 +308,19 @@ def step_phi4_audio(ctx: DemoContext) -> None:
     sys.stdout.flush()
 
 
+def step_unknown_space(ctx: DemoContext) -> None:
+    """An agent uses two Spaces it was never told about, through HFSpacesToolkit."""
+    from .demo_agent import step_unknown_space_agent
+
+    step_unknown_space_agent(ctx)
+
+
 STEPS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
     ("LangChain chain about the bundled image (Janus-Pro-7B)", step_langchain_chain),
     ("LlamaIndex query over the image (Janus-Pro-7B)", step_llamaindex_query),
     ("Agent tool call drawing images (HFSpacesImageTool)", step_agent_tool),
     ("Phi-4-multimodal listening to an audio clip", step_phi4_audio),
+    ("An agent using Spaces it was never told about (HFSpacesToolkit)", step_unknown_space),
 )
 
 

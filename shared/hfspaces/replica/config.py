@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 
 JANUS_SPACE = "deepseek-ai/Janus-Pro-7B"
 PHI4_SPACE = "microsoft/phi-4-multimodal"
-SPACES: tuple[str, ...] = (JANUS_SPACE, PHI4_SPACE)
+# Space shapes users reach for (made-up ids under one owner; see README "Any Space").
+FLUX_SPACE = "hfspaces-replica/FLUX.1-schnell"
+STT_SPACE = "hfspaces-replica/whisper"
+TTS_SPACE = "hfspaces-replica/kokoro-tts"
+CHAT_SPACE = "hfspaces-replica/multimodal-chat"
+SHAPE_SPACES: tuple[str, ...] = (FLUX_SPACE, STT_SPACE, TTS_SPACE, CHAT_SPACE)
+SPACES: tuple[str, ...] = (JANUS_SPACE, PHI4_SPACE, *SHAPE_SPACES)
 
 # Spaces whose README declares ``sdk_version: 5.1.0``: ``gradio_errors="5.1"`` serves their
 # errors and ZeroGPU logs the way gradio 5.1.0 does (no titles, ``repr`` of the message).

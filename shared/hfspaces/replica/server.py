@@ -53,6 +53,7 @@ from .middleware import QuietCutFilter, ReplicaMiddleware
 from .phi4 import build_phi4
 from .runtime import ReplicaState
 from .samples import ASSETS
+from .shapes import SHAPE_BUILDERS
 
 log = logging.getLogger("hfspaces.replica")
 
@@ -72,7 +73,8 @@ CHOICES: dict[str, tuple[str, ...]] = {"spaces_version": SPACES_VERSIONS,
 # One gradio app per Space id: ``build(state, shift)`` returns its Blocks (not queued yet).
 # A new Space = its id in config.SPACES and its builder here.
 Builder = Callable[[ReplicaState, int], gr.Blocks]
-BUILDERS: dict[str, Builder] = {JANUS_SPACE: build_janus, PHI4_SPACE: build_phi4}
+BUILDERS: dict[str, Builder] = {JANUS_SPACE: build_janus, PHI4_SPACE: build_phi4,
+                                **SHAPE_BUILDERS}
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..models import ModelSpec
 from .base import Adapter
+from .chat import ChatAdapter
 from .janus_pro import JanusImageAdapter, JanusUnderstandingAdapter
 from .phi4 import Phi4Adapter
 
@@ -11,6 +12,7 @@ _ADAPTERS: dict[str, type[Adapter]] = {
     "janus_understanding": JanusUnderstandingAdapter,
     "janus_image": JanusImageAdapter,
     "phi4": Phi4Adapter,
+    "chat": ChatAdapter,
 }
 
 
@@ -20,6 +22,7 @@ def adapter_for(spec: ModelSpec) -> Adapter:
 
 __all__ = [
     "Adapter",
+    "ChatAdapter",
     "JanusImageAdapter",
     "JanusUnderstandingAdapter",
     "Phi4Adapter",

@@ -40,6 +40,38 @@ def build_chat_app() -> gr.Blocks:
     return chat
 
 
+def build_kinds_app() -> gr.Blocks:
+    """One endpoint with every input kind the schema layer types, and one per output kind."""
+    with gr.Blocks(title="Kinds test app") as demo:
+        inputs = [
+            gr.Number(label="Count", precision=0, minimum=1, maximum=9, value=3),
+            gr.Number(label="Ratio", info="a float", value=0.5),
+            gr.Dropdown([1, 2, 4], value=2, label="Batch"),
+            gr.Dropdown(["a", "b", "c"], multiselect=True, value=["a"], label="Tags"),
+            gr.Dropdown(["x", "y"], allow_custom_value=True, value="x", label="Free"),
+            gr.CheckboxGroup(["red", "green"], label="Colours"),
+            gr.File(file_count="multiple", label="Documents"),
+            gr.Gallery(label="References"),
+            gr.Model3D(label="Mesh"),
+            gr.Video(label="Clip"),
+            gr.Image(label="Photo"),
+            gr.MultimodalTextbox(label="Message"),
+        ]
+        outputs = [
+            gr.Video(label="Video out"),
+            gr.Model3D(label="Mesh out"),
+            gr.Gallery(label="Gallery out"),
+            gr.File(label="File out"),
+            gr.Audio(label="Audio out"),
+            gr.Chatbot(label="Chat out"),
+            gr.Label(label="Label out"),
+            gr.HTML(label="HTML out"),
+        ]
+        gr.Button().click(lambda *a: [None] * 8, inputs, outputs, api_name="kinds")
+    blocks: gr.Blocks = demo
+    return blocks
+
+
 def trim(config: dict[str, Any]) -> dict[str, Any]:
     out = {k: config[k] for k in CONFIG_KEYS if k in config}
     out["dependencies"] = [{k: d[k] for k in DEP_KEYS if k in d} for d in config["dependencies"]]
@@ -57,6 +89,7 @@ def main() -> None:
         ("image", build_image_app),
         ("stt", build_stt_app),
         ("chat", build_chat_app),
+        ("kinds", build_kinds_app),
     ):
         with serve(build()) as url:
             config = fetch(f"{url}/config")
