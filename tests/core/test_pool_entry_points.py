@@ -126,3 +126,9 @@ def test_cli_endpoint_repeated_and_models_check(pair: list[Any]) -> None:
     }
     table = run_cli("models", "--check", env=env)
     assert "unreachable" in table.stdout and "refused" in table.stdout
+
+    info = run_cli("info", JANUS_SPACE, "--json", env=env)  # schema of the first copy
+    assert info.returncode == 0, info.stderr
+    copies = json.loads(info.stdout)["copies"]
+    assert [c["state"] for c in copies] == ["ready", "unreachable", "refused"]
+    assert "unreachable" in run_cli("info", JANUS_SPACE, env=env).stdout

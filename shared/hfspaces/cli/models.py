@@ -54,7 +54,7 @@ def models_table(records: list[dict[str, Any]]) -> Table:
     for r in records:
         where = f"[dim]{escape(r['space'])}[/dim]"
         if len(r["endpoints"]) > 1 or "state" in r["endpoints"][0]:
-            where += "".join(f"\n{_endpoint_line(e)}" for e in r["endpoints"])
+            where += "".join(f"\n{endpoint_line(e)}" for e in r["endpoints"])
         elif r["endpoint"] != r["space"]:
             where += f"\n[dim]at {escape(r['endpoint'])}[/dim]"
         caps = [
@@ -83,7 +83,7 @@ def models_table(records: list[dict[str, Any]]) -> Table:
 _STATE_STYLE = {"ready": "green", "single": "green", "unreachable": "red", "refused": "red"}
 
 
-def _endpoint_line(entry: dict[str, Any]) -> str:
+def endpoint_line(entry: dict[str, Any]) -> str:
     """One copy of a pool: where, and (checked) its state and queue."""
     line = f"[dim]at {escape(entry['endpoint'])}[/dim]"
     state = entry.get("state")
