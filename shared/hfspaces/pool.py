@@ -51,6 +51,10 @@ QUOTA_REST = 600.0
 RATE_LIMIT_REST = 5.0
 #: A copy full of other people's jobs (503 with none of ours there) is asked again after this.
 FULL_REST = 1.0
+#: A 503 this soon after one of our jobs finished there is the copy still clearing that
+#: job (gradio frees the slot a moment after it answers): ask again almost at once.
+SETTLING = 1.0
+SETTLE_REST = 0.05
 #: Queue sizes reported longer ago than this no longer count.
 REPORT_TTL = 15.0
 #: Copies whose expected finish is within this factor of the best are picked at random.
@@ -166,6 +170,7 @@ class Member:
     signature: dict[str, tuple[str, ...]] | None = None
     served: int = 0
     failed: int = 0
+    done_at: float = 0.0
 
     def resting(self, now: float) -> bool:
         return now < self.rest_until
@@ -418,6 +423,7 @@ class EndpointPool:
     def _succeeded(self, member: Member, duration: float) -> None:
         with self._lock:
             member.served += 1
+            member.done_at = time.monotonic()
             member.failures = member.trips = 0
             member.probing = False
             if member.limit is not None and member.room < member.limit:
@@ -437,6 +443,9 @@ class EndpointPool:
                 # there show what fits beside other people's jobs.
                 if found:
                     member.limit = int(found.group(1)) + 1
+                if now - member.done_at < SETTLING:
+                    self._rest(member, now + SETTLE_REST, "full")
+                    return
                 member.room = max(1, min(member.limit or member.room, member.in_flight - 1))
                 if member.in_flight <= 1:
                     self._rest(member, now + FULL_REST * (0.5 + random.random()), "full")
