@@ -37,6 +37,11 @@ def history_gradio6(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": [{"type": "text", "text": text}]}]
 
 
+# Phi-4 chat's sampling inputs at the replica's declared defaults (top_p, top_k, temperature,
+# repetition_penalty, max_new_tokens): the floor sends every input, as gradio requires.
+CHAT_DEFAULTS = [0.95, 50, 0.8, 1.05, 512]
+
+
 # -- hfspaces ---------------------------------------------------------------------------
 
 
@@ -371,13 +376,14 @@ class FloorClient:
 
     async def stream(self, i: int) -> dict[str, float]:
         t0, c0 = time.perf_counter(), time.process_time()
-        _, first, events = await self.phi.call("chat", [history_gradio6(STORY)])
+        _, first, events = await self.phi.call("chat", [history_gradio6(STORY), *CHAT_DEFAULTS])
         total = time.perf_counter() - t0
         return {"ttft": (first or t0) - t0, "total": total, "cpu": time.process_time() - c0,
                 "events": events}
 
     async def many(self, n: int) -> dict[str, float]:
-        await asyncio.gather(*(self.phi.call("chat", [history_gradio6("hi")]) for _ in range(n)))
+        await asyncio.gather(*(self.phi.call("chat", [history_gradio6("hi"), *CHAT_DEFAULTS])
+                               for _ in range(n)))
         return {}
 
     async def t2i(self, i: int, download: str = "") -> dict[str, float]:

@@ -112,15 +112,21 @@ class ReplicaProcess:
 
 
 def start_replica(
-    answer_words: int = 200, image_size: int = 768, *extra: str, quiet: bool = False
+    answer_words: int = 200,
+    image_size: int = 768,
+    *extra: str,
+    zerogpu: bool = False,
+    quiet: bool = False,
 ) -> ReplicaProcess:
     """The replica CLI (`python -m hfspaces.replica`) in its own process (its CPU is not the
-    client's), served as it is; `extra` CLI options; `quiet` drops its stderr."""
+    client's), with ZeroGPU's limits lifted (`--no-zerogpu`): these measures are the client's
+    own overhead. The one-slot measures are bench/one_slot.py's (and bench/pool.py's, which
+    pass `zerogpu=True`). `extra`: more CLI options; `quiet` drops the replica's stderr."""
     cmd = [
         sys.executable, "-m", "hfspaces.replica", "--token-delay", "0",
         "--answer-words", str(answer_words), "--image-size", str(image_size), "--no-quota",
-        *extra,
-    ]  # no --concurrency: unlimited (default_concurrency_limit=None), max_threads 400
+        *([] if zerogpu else ["--no-zerogpu"]), *extra,
+    ]  # the client's own overhead: no one-slot queue, no --concurrency (unlimited), 400 threads
     env = {**os.environ, "HFSPACES_REPLICA_LOG_LEVEL": "error"}
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None, text=True,

@@ -42,7 +42,7 @@ PARAMS = GenerationParams(num_images=1)
 
 def start_copy(service: float) -> Copy:
     """A replica process in ZeroGPU mode (the default) taking `service` s per GPU call."""
-    return start_replica(5, 32, "--service-time", str(service), quiet=True)
+    return start_replica(5, 32, "--service-time", str(service), zerogpu=True, quiet=True)
 
 
 def janus(c: Copy) -> str:

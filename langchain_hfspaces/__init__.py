@@ -3,7 +3,14 @@ Janus-Pro-7B Spaces) and `HFSpacesImageTool` (Janus-Pro text-to-image for agents
 
 from __future__ import annotations
 
-from ._events import CUSTOM_EVENTS, LOG_EVENT, PROGRESS_EVENT, QUEUE_EVENT, STARTED_EVENT
+from ._events import (
+    CUSTOM_EVENTS,
+    LOG_EVENT,
+    PROGRESS_EVENT,
+    QUEUE_EVENT,
+    QUEUE_WAIT_EVENT,
+    STARTED_EVENT,
+)
 from .chat_models import ChatHFSpaces
 from .space_tools import HFSpacesTool, HFSpacesToolkit
 from .tools import HFSpacesImageTool, ImageToolInput
@@ -13,6 +20,7 @@ __all__ = [
     "LOG_EVENT",
     "PROGRESS_EVENT",
     "QUEUE_EVENT",
+    "QUEUE_WAIT_EVENT",
     "STARTED_EVENT",
     "ChatHFSpaces",
     "HFSpacesImageTool",

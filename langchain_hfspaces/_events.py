@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from uuid import UUID
 
-from hfspaces import Log, Progress, Queued, Rerouted, Started
+from hfspaces import Log, Progress, Queued, QueueFullWait, Rerouted, Started
 from langchain_core.callbacks import (
     AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
@@ -34,7 +34,19 @@ LOG_EVENT = "hfspaces_log"
 #: "endpoint", "reason", "error", "attempt"}` (`endpoint`: the copy it left).
 REROUTED_EVENT = "hfspaces_rerouted"
 
-CUSTOM_EVENTS = (QUEUE_EVENT, STARTED_EVENT, PROGRESS_EVENT, LOG_EVENT, REROUTED_EVENT)
+#: The Space's queue is full (503) and the client waits to try again: `{"model", "space",
+#: "reason", "attempt", "waited", "retry_in"}` (seconds), e.g. "queue full, retrying
+#: (attempt 4, 35 s)".
+QUEUE_WAIT_EVENT = "hfspaces_queue_wait"
+
+CUSTOM_EVENTS = (
+    QUEUE_EVENT,
+    QUEUE_WAIT_EVENT,
+    STARTED_EVENT,
+    PROGRESS_EVENT,
+    LOG_EVENT,
+    REROUTED_EVENT,
+)
 
 CustomEvent = tuple[str, dict[str, Any]]
 
@@ -42,6 +54,14 @@ CustomEvent = tuple[str, dict[str, Any]]
 def custom_event(event: object, *, model: str, space: str) -> CustomEvent | None:
     """The custom event for a Space event, or None for events that are not status news."""
     where = {"model": model, "space": space}
+    if isinstance(event, QueueFullWait):
+        return QUEUE_WAIT_EVENT, {
+            **where,
+            "reason": event.reason,
+            "attempt": event.attempt,
+            "waited": event.waited,
+            "retry_in": event.retry_in,
+        }
     if isinstance(event, Queued):
         position = None if event.rank is None else event.rank + 1
         return QUEUE_EVENT, {

@@ -4,7 +4,7 @@ pickles never hold the token)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from hfspaces import ModelSpec, SpaceModel
 from hfspaces.settings_cache import TOKEN_ENV, ModelCache, token_for_pickle
@@ -25,8 +25,20 @@ class SpaceSettings(BaseModel):
     or a mapping from Space id / model id to either. Default: the `HFSPACES_ENDPOINTS`
     environment mapping, else the model's public Space."""
 
-    api_key: SecretStr | None = Field(default_factory=_token_from_env, alias="hf_token")
-    """Hugging Face token (ZeroGPU quota is charged to it). Default: `HF_TOKEN`."""
+    api_key: SecretStr | Literal[False] | None = Field(
+        default_factory=_token_from_env, alias="hf_token"
+    )
+    """Hugging Face token (ZeroGPU quota is charged to it). Default: `HF_TOKEN`. False:
+    anonymous, whatever `HF_TOKEN` says. Sent only to a Space's `https://*.hf.space`
+    address unless `send_hf_token=True`."""
+
+    send_hf_token: bool | None = None
+    """Send the token to an endpoint that is not a Space's `*.hf.space` address (a
+    proxy in front of a Space, the replica). None: only to `*.hf.space`."""
+
+    max_queue_wait: float = 600.0
+    """Seconds to keep trying while the Space's queue is full (503), inside `timeout`;
+    each wait is a `hfspaces_queue_wait` custom event."""
 
     hub_url: str | None = None
     """The Hub that issues ZeroGPU tokens. Default: `HF_ENDPOINT`, else huggingface.co."""
@@ -53,6 +65,8 @@ class SpaceSettings(BaseModel):
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "max_quota_wait": self.max_quota_wait,
+            "send_hf_token": self.send_hf_token,
+            "max_queue_wait": self.max_queue_wait,
         }
 
     def _space_model(self, model: str | ModelSpec) -> SpaceModel:

@@ -17,7 +17,7 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from hfspaces import GenerationParams, InvalidInputError, Message, ModelSpec, SpaceModel, get_model
 from hfspaces.settings_cache import ModelCache, env_token, token_for_pickle
@@ -119,11 +119,24 @@ class HFSpacesLLM(LLM):
         "mapping Space id/model id → either. Default: the HFSPACES_ENDPOINTS environment "
         "variable, else the model's Space on the Hub.",
     )
-    hf_token: SecretStr | None = Field(
+    hf_token: SecretStr | Literal[False] | None = Field(
         default_factory=_token_from_env,
         exclude=True,
         repr=False,
-        description="Hugging Face token (ZeroGPU quota is per identity). Default: HF_TOKEN.",
+        description="Hugging Face token (ZeroGPU quota is per identity). Default: HF_TOKEN. "
+        "False: anonymous whatever HF_TOKEN says. Sent only to https://*.hf.space unless "
+        "send_hf_token=True.",
+    )
+    send_hf_token: bool | None = Field(
+        default=None,
+        description="Send the token to an endpoint that is not a *.hf.space address (a proxy "
+        "in front of a Space, the replica). None: only to *.hf.space.",
+    )
+    max_queue_wait: float = Field(
+        default=600.0,
+        ge=0,
+        description="Seconds to keep trying while the Space's queue is full (503), inside "
+        "timeout; each wait is an HFSpacesJobEvent of kind 'queue_wait'.",
     )
     hub_url: str | None = Field(
         default=None, description="Hub URL for ZeroGPU tokens. Default: HF_ENDPOINT or the Hub."
@@ -193,6 +206,8 @@ class HFSpacesLLM(LLM):
         return {
             "endpoint": self.endpoint,
             "hf_token": self.hf_token,
+            "send_hf_token": self.send_hf_token,
+            "max_queue_wait": self.max_queue_wait,
             "hub_url": self.hub_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,

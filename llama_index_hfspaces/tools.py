@@ -59,6 +59,8 @@ class HFSpacesToolSpec(BaseToolSpec):
         vision_model: str = "janus-pro-7b",
         endpoint: str | list[str] | dict[str, str | list[str]] | None = None,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        max_queue_wait: float = 600.0,
         hub_url: str | None = None,
         timeout: float | None = None,
         max_retries: int = 3,
@@ -70,6 +72,8 @@ class HFSpacesToolSpec(BaseToolSpec):
         self._settings: dict[str, Any] = {
             "endpoint": endpoint,
             "hf_token": hf_token,
+            "send_hf_token": send_hf_token,
+            "max_queue_wait": max_queue_wait,
             "hub_url": hub_url,
             "timeout": timeout,
             "max_retries": max_retries,
@@ -224,7 +228,7 @@ class HFSpacesToolSpec(BaseToolSpec):
             question (str): What to ask about the image.
             path (str | None): A local image file, instead of `image`.
         """
-        media = self._image_input(image, path)
+        media = await asyncio.to_thread(self._image_input, image, path)  # file I/O: off the loop
         generation = await _run(self.vision_model, [Message.user(question, media)])
         where = path if path is not None else _short(image or "")
         text = f"Answer about the image {where} (model {generation.model}): {generation.text}"

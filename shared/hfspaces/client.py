@@ -9,24 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import secrets
-from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from . import deadline as deadlines
 from . import errors, protocol
 from .auth import ZeroGPUIdentity, caller_headers, is_hf_space_origin
 from .config import Endpoint, SpaceConfig, parse_config
-from .job import Busy, Job, TextOf
+from .job import Job, TextOf
 from .media import Media
 from .schema import EndpointSchema, SpaceSchema, build_schema, endpoint_schema
 from .secret import Secret
 from .tasks import gather_all
-from .transport import Timeouts, Transport
+from .transport import (
+    Timeouts,
+    Transport,
+    basic_auth_header,
+    origin,
+    public_url,
+    read_body,
+)
+from .waiting import Busy, WaitingLine
+
+log = logging.getLogger("hfspaces")
 
 DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
 #: Bound on cleanup work (server-side cancels) when the client closes.
@@ -57,6 +69,8 @@ class SpaceClient:
     `zerogpu_jwt=True` instead sends the token to the Hub only, for a ZeroGPU JWT for
     `space_id` that joins carry as `x-zerogpu-token` (the browser's route, unconfirmed;
     off by default, see `auth`).
+    `user:password@` in the URL is sent as HTTP basic auth and never shown. Output files
+    are fetched from the Space's own origin only, plus the `file_origins` (URLs) allowed.
     """
 
     def __init__(
@@ -75,6 +89,7 @@ class SpaceClient:
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
         max_quota_wait: float = 0.0,
         max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
+        file_origins: Iterable[str] = (),
     ) -> None:
         target = target.strip()
         if protocol.is_space_id(target):
@@ -86,7 +101,7 @@ class SpaceClient:
                 raise errors.InvalidInputError(
                     f"endpoint must be a Space id ('owner/name') or an http(s) URL: {target!r}"
                 )
-            self.base_url = target.rstrip("/")
+            self.base_url = public_url(target.rstrip("/"))
             self.space_id = space_id
         if space_id is not None:
             protocol.space_host(space_id)  # validates the id
@@ -110,6 +125,10 @@ class SpaceClient:
             self.space_id or "local/app", token if zerogpu_jwt else None, hub_url
         )
         self.headers = dict(headers or {})
+        basic = basic_auth_header(target)
+        if basic is not None:
+            self.headers.setdefault("Authorization", basic)
+        self.file_origins = frozenset({origin(self.base_url), *map(origin, file_origins)})
         self.max_download_bytes = max_download_bytes
         self.max_quota_wait = max_quota_wait
         if not (isinstance(max_queue_wait, (int, float)) and 0 <= max_queue_wait < float("inf")):
@@ -119,10 +138,14 @@ class SpaceClient:
         self.max_queue_wait = float(max_queue_wait)
         #: First wait and ceiling of the queue-full backoff (tests shorten it).
         self.queue_backoff_range = QUEUE_BACKOFF
+        self._waiting_line = WaitingLine()
         self._config: SpaceConfig | None = None
         self._schema: SpaceSchema | None = None
         self._config_lock: asyncio.Lock | None = None
         self._uploads: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        #: Server path of each upload → what was uploaded (to upload it again if the
+        #: Space loses it).
+        self._uploaded: dict[str, Media] = {}
         self._background: set[asyncio.Task[Any]] = set()
         #: Jobs joined and not yet finished: `aclose()` cancels the ones left behind (also
         #: jobs the caller dropped unread: they still hold a place in the Space's queue).
@@ -180,8 +203,7 @@ class SpaceClient:
             )
             if reply.status in (401, 403):
                 raise errors.AuthError(
-                    f"the Space refused access (HTTP {reply.status}); a private Space needs an "
-                    "HF token with access to it (HF_TOKEN).",
+                    f"the Space refused access (HTTP {reply.status}); {self._access_advice()}",
                     space=self.space_id,
                 )
             if reply.status == 404:
@@ -193,7 +215,11 @@ class SpaceClient:
                 )
             if reply.status != 200:
                 raise _status_error(reply.status, "reading the app's config", self.space_id)
-            self._config = parse_config(reply.json(), self.space_id)
+            fresh = parse_config(reply.json(), self.space_id)
+            if stale is not None and fresh != stale:
+                # A changed app is a restarted one: the files it had are likely gone.
+                self._forget_uploads()
+            self._config = fresh
             return self._config
 
     async def schema(self, *, refresh: bool = False) -> SpaceSchema:
@@ -252,7 +278,8 @@ class SpaceClient:
         URL media are not uploaded: the Space fetches them itself."""
         if media.url is not None:
             return protocol.file_data(media.url, orig_name=media.name, mime_type=media.mime_type)
-        key = media.digest()
+        # Hashing a file reads all of it: not on the event loop.
+        key = media.digest() if media.data is not None else await asyncio.to_thread(media.digest)
         while True:
             future = self._uploads.get(key)
             if future is None:
@@ -276,7 +303,43 @@ class SpaceClient:
                 future.exception()  # mark retrieved: waiters get it, no "never retrieved"
             raise
         future.set_result(result)
+        self._uploaded[result["path"]] = media
         return dict(result)
+
+    def _forget_uploads(self, paths: Sequence[str] | None = None) -> None:
+        """Drop cached uploads (all, or those of `paths`): the next use uploads again."""
+        for path in list(self._uploaded) if paths is None else paths:
+            media = self._uploaded.pop(path, None)
+            if media is not None:
+                self._uploads.pop(media.digest(), None)
+
+    async def reupload_lost(self, data: Any) -> Any | None:
+        """After a failed call: if `data` carries files this client uploaded that the
+        Space no longer serves (it restarted: its upload folder is new), upload them
+        again and return `data` with the new paths; None when nothing was lost (the
+        failure is something else). One GET per uploaded file, only on failure."""
+        paths = sorted({p for p in _file_paths(data) if p in self._uploaded})
+        if not paths:
+            return None
+        lost = [p for p in paths if not await self._still_served(p)]
+        if not lost:
+            return None
+        media = {p: self._uploaded[p] for p in lost}
+        self._forget_uploads(lost)
+        fresh = await gather_all(self.upload(m) for m in media.values())
+        moved = {old: new["path"] for old, new in zip(media, fresh, strict=True)}
+        log.info("the Space lost %d uploaded file(s) (restarted?); uploaded again", len(lost))
+        return _replace_paths(data, moved)
+
+    async def _still_served(self, path: str) -> bool:
+        config = self._config or await self.config()
+        url = f"{self.base_url}{config.api_prefix}/file={quote(path)}"
+        try:
+            resp = await self.transport.open("GET", url, headers=self._space_headers())
+        except (errors.SpaceError, aiohttp.ClientError, asyncio.TimeoutError):
+            return True  # cannot tell: do not blame the upload
+        resp.close()  # the status is enough: do not read the file
+        return resp.status == 200
 
     async def _upload(self, media: Media) -> dict[str, Any]:
         config = await self.config()
@@ -292,12 +355,27 @@ class SpaceClient:
             )
             try:
                 reply = await self.transport.request(
-                    "POST", url, data=form, headers=self._space_headers(), retry=False
+                    "POST",
+                    url,
+                    data=form,
+                    headers=self._space_headers(),
+                    retry=False,
+                    follow_redirects=False,  # a streamed file cannot be sent twice
                 )
             except errors.SpaceTimeoutError as exc:
                 raise errors.UploadError(
                     f"upload timed out: {exc.message}", space=self.space_id
                 ) from exc
+            except (aiohttp.ClientError, OSError) as exc:
+                raise errors.UploadError(
+                    f"upload failed: {type(exc).__name__}: {exc}", space=self.space_id
+                ) from exc
+        if 300 <= reply.status < 400:
+            raise errors.UploadError(
+                f"the Space redirected the upload (HTTP {reply.status}); uploads are not "
+                "sent twice. Point the client at the URL the Space redirects to.",
+                space=self.space_id,
+            )
         if reply.status == 413:
             raise errors.UploadError(
                 f"the Space refused the upload as too large ({media.size} bytes, HTTP 413); "
@@ -314,71 +392,80 @@ class SpaceClient:
         )
 
     def file_url(self, value: Any) -> str:
-        """The download URL of an output FileData (or a server path / URL string)."""
+        """The download URL of an output FileData (or a server path / URL string).
+
+        Raises `DownloadError` for a URL outside the Space's origin (and `file_origins`)
+        and for a server path that climbs out of its directory (`..`)."""
         path = value.get("path") if isinstance(value, dict) else value
         url = value.get("url") if isinstance(value, dict) else None
         if isinstance(path, str) and path.startswith(("http://", "https://")):
-            return path
+            return self._allowed_file_url(path)
         if isinstance(path, str) and path:
+            if ".." in path.replace("\\", "/").split("/"):
+                raise errors.DownloadError(
+                    f"refused the output file path {path[:120]!r}: it climbs out of its "
+                    "directory ('..')",
+                    space=self.space_id,
+                )
             prefix = self._config.api_prefix if self._config else "/gradio_api"
             return f"{self.base_url}{prefix}/file={quote(path)}"
         if isinstance(url, str) and url.startswith(("http://", "https://")):
-            return url
+            return self._allowed_file_url(url)
         raise errors.ProtocolError(f"output is not a file: {value!r:.120}", space=self.space_id)
+
+    def _allowed_file_url(self, url: str) -> str:
+        if origin(url) not in self.file_origins:
+            raise errors.DownloadError(
+                f"refused an output file on another origin ({public_url(url)[:120]}): output "
+                "files come from the Space's own origin; pass file_origins=[...] to allow more",
+                space=self.space_id,
+            )
+        return public_url(url)
 
     async def download(self, value: Any, *, max_bytes: int | None = None) -> bytes:
         """Download an output file into memory, refusing more than `max_bytes`."""
         cap = self.max_download_bytes if max_bytes is None else max_bytes
         url = self.file_url(value)
+        space = self.space_id
+
+        def too_large(message: str) -> errors.SpaceError:
+            return errors.DownloadError(
+                f"output file: {message} (raise max_download_bytes to accept it)", space=space
+            )
+
         try:
             resp = await self.transport.open(
                 "GET",
                 url,
                 headers=self._space_headers(),
                 trusted_host=self.base_url,
+                allowed_origins=self.file_origins,
                 timeout=self.transport.client_timeout(total=self.transport.timeouts.total),
             )
+        except errors.ProtocolError as exc:
+            raise errors.DownloadError(exc.message, space=space) from exc
         except asyncio.TimeoutError as exc:
             raise errors.DownloadError(
                 "output file download timed out before the server answered; retry later",
-                space=self.space_id,
+                space=space,
             ) from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             raise errors.DownloadError(
                 f"the connection was closed or reset before the output file arrived ({exc}); "
                 "retry the download",
-                space=self.space_id,
+                space=space,
             ) from exc
         try:
             if resp.status != 200:
                 raise errors.DownloadError(
-                    f"download of an output file failed (HTTP {resp.status})", space=self.space_id
+                    f"download of an output file failed (HTTP {resp.status})", space=space
                 )
-            if resp.content_length is not None and resp.content_length > cap:
-                raise errors.DownloadError(
-                    f"output file is {resp.content_length} bytes, over the {cap}-byte cap "
-                    "(raise max_download_bytes to accept it)",
-                    space=self.space_id,
-                )
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.content.iter_chunked(1 << 16):
-                size += len(chunk)
-                if size > cap:
-                    raise errors.DownloadError(
-                        f"output file exceeds the {cap}-byte cap (raise max_download_bytes)",
-                        space=self.space_id,
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return await read_body(resp, cap, too_large=too_large)
         except asyncio.TimeoutError as exc:
-            raise errors.DownloadError(
-                "output file download timed out", space=self.space_id
-            ) from exc
+            raise errors.DownloadError("output file download timed out", space=space) from exc
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
             raise errors.DownloadError(
-                f"the output file download was cut ({exc}); retry the download",
-                space=self.space_id,
+                f"the output file download was cut ({exc}); retry the download", space=space
             ) from exc
         finally:
             resp.close()
@@ -404,7 +491,9 @@ class SpaceClient:
         `QueueFullWait` event per refusal, up to `max_queue_wait`. Raises typed errors.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.transport.timeouts.total
+        # The call's deadline when one runs (`SpaceModel`, `run`), else the job's own.
+        deadline = deadlines.earliest(loop.time() + self.transport.timeouts.total)
+        assert deadline is not None
         resolved = (
             endpoint
             if not isinstance(endpoint, (str, int))
@@ -446,12 +535,16 @@ class SpaceClient:
             await self._cancel_on_server(job)
 
     async def run(self, endpoint: str | int, data: Sequence[Any], **kwargs: Any) -> list[Any]:
-        """Submit and wait for the outputs (queued), or call directly (unqueued functions)."""
-        ep = await self.endpoint(endpoint)
-        if not ep.queued:
-            return await self.predict(ep, data)
-        job = await self.submit(ep, data, **kwargs)
-        return await job.result()
+        """Submit and wait for the outputs (queued), or call directly (unqueued functions).
+        `Timeouts.total` bounds the whole call, config included."""
+        total = self.transport.timeouts.total
+        end = asyncio.get_running_loop().time() + total
+        async with deadlines.bounded(end, total, self.space_id):
+            ep = await self.endpoint(endpoint)
+            if not ep.queued:
+                return await self.predict(ep, data)
+            job = await self.submit(ep, data, **kwargs)
+            return await job.result()
 
     async def predict(
         self, endpoint: str | int | Endpoint, data: Sequence[Any], *, fallback: int | None = None
@@ -470,22 +563,30 @@ class SpaceClient:
             "event_data": None,
             "session_hash": _session_hash(),
         }
-        reply = await self.transport.request(
-            "POST",
-            f"{self.base_url}{config.api_prefix}/run/predict",
-            json=body,
-            headers={**self._space_headers(), **await self._identity_headers()},
-        )
-        answer = reply.json()
-        if (
-            reply.status == 200
-            and isinstance(answer, dict)
-            and isinstance(answer.get("data"), list)
-        ):
-            return list(answer["data"])
-        if isinstance(answer, dict) and "error" in answer:
-            raise protocol.error_from_output(answer, self.space_id, self.caller)
-        raise _status_error(reply.status, "calling the function", self.space_id)
+        for attempt in (1, 2):
+            reply = await self.transport.request(
+                "POST",
+                f"{self.base_url}{config.api_prefix}/run/predict",
+                json=body,
+                headers={**self._space_headers(), **await self._identity_headers()},
+                max_bytes=self.transport.max_stream_bytes,  # the answer carries the outputs
+            )
+            answer = reply.json()
+            if (
+                reply.status == 200
+                and isinstance(answer, dict)
+                and isinstance(answer.get("data"), list)
+            ):
+                return list(answer["data"])
+            if isinstance(answer, dict) and "error" in answer:
+                error = protocol.error_from_output(answer, self.space_id, self.caller)
+                again = await self.reupload_lost(body["data"]) if attempt == 1 else None
+                if again is None:
+                    raise error
+                body["data"] = again  # the Space restarted and lost our files: once more
+                continue
+            raise _status_error(reply.status, "calling the function", self.space_id)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _inputs(self, endpoint: Endpoint, data: Sequence[Any]) -> list[Any]:
         """The payload to send: defaults filled, files uploaded (in parallel)."""
@@ -616,7 +717,10 @@ class SpaceClient:
             return
         config = self._config or await self.config()
         if config.major_version < 6 and not listening:
-            await self._hang_up_session(job, config)
+            try:
+                await self._hang_up_session(job, config)
+            except Exception as exc:  # whatever the stream did, the cancel below is sent
+                log.debug("hanging up job %s failed: %r", job.event_id, exc)
         body = {
             "session_hash": job.session_hash,
             "fn_index": job.endpoint.fn_index,
@@ -649,7 +753,8 @@ class SpaceClient:
             )
             try:
                 if resp.status == 200:
-                    await resp.content.readline()
+                    # One chunk, not a line: a hostile endless line must not stop the cancel.
+                    await resp.content.readany()
             finally:
                 resp.close()
 
@@ -663,6 +768,21 @@ class SpaceClient:
             return
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
+
+    def _access_advice(self) -> str:
+        """What a caller refused by a (private) Space can do, given who it is."""
+        if self.caller == "token":
+            return (
+                "your HF token was sent but has no access to this Space: use a token of an "
+                "account that can read it (huggingface.co/settings/tokens)."
+            )
+        if self.caller == "token_withheld":
+            return (
+                "your HF token was not sent, as this endpoint is not a Space's https "
+                "*.hf.space address; pass send_hf_token=True if it stands for one."
+            )
+        return "a private Space needs an HF token with access to it (hf_token=... or HF_TOKEN)."
 
     def _space_headers(self) -> dict[str, str]:
         """Headers for every request to the Space: the caller's own, and the HF token
@@ -673,6 +793,36 @@ class SpaceClient:
     async def _identity_headers(self) -> dict[str, str]:
         """Extra identity for a join or predict: the ZeroGPU JWT when opted in."""
         return await self.identity.headers(self.transport)
+
+
+def _file_paths(value: Any) -> Iterator[str]:
+    """Server paths of the FileData values anywhere in `value`."""
+    if protocol.is_file_data(value):
+        yield value["path"]
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _file_paths(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _file_paths(item)
+
+
+def _replace_paths(value: Any, moved: Mapping[str, str]) -> Any:
+    """`value` with the FileData paths in `moved` replaced (new containers, the caller's
+    are not touched)."""
+    if protocol.is_file_data(value) and value["path"] in moved:
+        return {**value, "path": moved[value["path"]], "url": None}
+    if isinstance(value, dict):
+        return {k: _replace_paths(v, moved) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_paths(v, moved) for v in value]
+    return value
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    """Cleanup is best effort, but its failure is seen (never "exception never retrieved")."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background cleanup failed: %r", task.exception())
 
 
 def _session_hash() -> str:

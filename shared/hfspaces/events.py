@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +20,15 @@ class Queued:
 class QueueFullWait:
     """The Space turned the join away (HTTP 503: its queue is full, normal on a busy
     ZeroGPU Space, which holds one waiting job). The client tries again in `retry_in`
-    seconds; `attempt` counts the refusals so far, `waited` the seconds spent in them."""
+    seconds (at most); `attempt` counts the waits so far, `waited` the seconds spent in
+    them. `ahead`: this client's jobs that wait before this one (only the first asks the
+    Space again; the others wait their turn without a request)."""
 
     reason: str
     attempt: int
     waited: float
     retry_in: float
+    ahead: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +58,35 @@ class Log:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Partial:
-    """Intermediate outputs of a generator function, with diffs already applied."""
+    """Intermediate outputs of a generator function, with diffs already applied.
 
-    outputs: list[Any]
+    `outputs` is a snapshot, built when first read: a streamed answer is kept as shared
+    chunks, so a job does linear work per token whether or not its partials are read."""
+
+    __slots__ = ("_build", "_outputs")
+    __match_args__ = ("outputs",)
+
+    def __init__(
+        self, outputs: list[Any] | None = None, *, build: Callable[[], list[Any]] | None = None
+    ) -> None:
+        self._outputs = outputs
+        self._build = build
+
+    @property
+    def outputs(self) -> list[Any]:
+        if self._outputs is None:
+            self._outputs = self._build() if self._build is not None else []
+            self._build = None
+        return self._outputs
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Partial) and self.outputs == other.outputs
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Partial(outputs={self.outputs!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -27,6 +26,7 @@ from .events import (
     Started,
     TextDelta,
 )
+from .waiting import Busy
 
 if TYPE_CHECKING:
     from .client import SpaceClient
@@ -35,15 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hfspaces")
 
 TextOf = Callable[[list[Any]], "str | None"]
-
-
-@dataclass(frozen=True)
-class Busy:
-    """A join the Space turned away with a 503 (full queue): `reason` is its detail,
-    `retry_after` its `Retry-After` hint when it gave one."""
-
-    reason: str
-    retry_after: float | None = None
+#: Time kept for a join after a wait in a full queue (a join past the deadline is useless).
+MIN_JOIN_TIME = 0.2
 
 
 def first_text_output(outputs: list[Any]) -> str | None:
@@ -128,6 +121,7 @@ class Job:
             return
         self._cancelled = True
         self.client._jobs.discard(self)
+        self.client._waiting_line.leave(self)  # a job waiting for a place stops waiting
         self._close_stream()
         await self.client._cancel_on_server(self, listening=self._stream_requested)
 
@@ -137,13 +131,18 @@ class Job:
         if self._cancelled:
             return  # cancelled before anyone read it: no stream for a session the Space dropped
         refreshed = False
+        reuploaded = False
         quota_waited = 0.0
         try:
             while True:
                 async for refusal in self._wait_for_place():
                     yield refusal
+                if self._cancelled:
+                    return  # cancelled while waiting for a place: nothing on the server
+                produced = False
                 try:
                     async for event in self._stream_once():
+                        produced = produced or isinstance(event, (Partial, TextDelta))
                         yield event
                     return
                 except errors.ZeroGPUTokenExpiredError:
@@ -159,6 +158,18 @@ class Job:
                     log.info("ZeroGPU quota exceeded; waiting %.0f s as allowed", wait)
                     quota_waited += wait
                     await asyncio.sleep(wait)
+                except errors.AppError:  # after the subclasses handled above
+                    # A Space that restarted lost the files we uploaded: one re-upload,
+                    # one retry (the check costs a GET per file, on failures only).
+                    again = (
+                        None
+                        if reuploaded or produced
+                        else await self.client.reupload_lost(self.data)
+                    )
+                    if again is None:
+                        raise
+                    reuploaded = True
+                    self.data = again
                 self._ended_on_server = False
                 self._stream_requested = False
                 self.busy = await self._rejoin(self)
@@ -171,32 +182,52 @@ class Job:
             self._abandon()
 
     async def _wait_for_place(self) -> AsyncIterator[QueueFullWait]:
-        """While the Space turns the join away, wait and join again: backoff with jitter
-        (`SpaceClient.queue_backoff`), one `QueueFullWait` per refusal, until a place,
-        `max_queue_wait` or the deadline (then `QueueFullError`)."""
+        """While the Space turns the join away, wait and join again, until a place,
+        `max_queue_wait` or the deadline (then `QueueFullError`). One `QueueFullWait` per
+        wait. The client's refused jobs wait in its `WaitingLine`: the head asks again
+        after a backoff with jitter (`SpaceClient.queue_backoff`), the others wait their
+        turn without a request."""
+        if self.busy is None:
+            return
         client = self.client
         loop = asyncio.get_running_loop()
         since = loop.time()
-        attempt = 0
-        while self.busy is not None:
-            attempt += 1
-            waited = loop.time() - since
-            left = min(client.max_queue_wait - waited, self._remaining())
-            if left <= 0:
-                deadline_hit = self._remaining() < client.max_queue_wait - waited
-                raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
-            delay = min(left, client.queue_backoff(attempt, self.busy.retry_after))
-            log.info(
-                "the Space turned the join away (%s); retrying in %.1f s (attempt %d, %.0f s)",
-                self.busy.reason,
-                delay,
-                attempt,
-                waited,
-            )
-            yield QueueFullWait(self.busy.reason, attempt, waited, delay)
-            await asyncio.sleep(delay)
-            self.busy = await self._rejoin(self)
-        if attempt:
+        line = client._waiting_line
+        line.join(self)
+        attempt = asks = 0
+        try:
+            while self.busy is not None and not self._cancelled:
+                attempt += 1
+                waited = loop.time() - since
+                # A wait must leave time for the join after it.
+                left = min(client.max_queue_wait - waited, self._remaining() - MIN_JOIN_TIME)
+                if left <= 0:
+                    deadline_hit = (
+                        self._remaining() - MIN_JOIN_TIME < client.max_queue_wait - waited
+                    )
+                    raise client.queue_full_error(self.busy, attempt, waited, deadline_hit)
+                ahead = line.ahead_of(self)
+                if ahead:
+                    delay = min(left, client.queue_backoff(attempt, None))
+                    yield QueueFullWait(self.busy.reason, attempt, waited, delay, ahead)
+                    await line.sleep(self, delay, until_moved=True)
+                    continue
+                asks += 1
+                delay = min(left, client.queue_backoff(asks, self.busy.retry_after))
+                log.info(
+                    "the Space turned the join away (%s); retrying in %.1f s (attempt %d, %.0f s)",
+                    self.busy.reason,
+                    delay,
+                    attempt,
+                    waited,
+                )
+                yield QueueFullWait(self.busy.reason, attempt, waited, delay)
+                await line.sleep(self, delay, until_moved=False)  # `cancel()` cuts it short
+                if not self._cancelled:
+                    self.busy = await self._rejoin(self)
+        finally:
+            line.leave(self)
+        if not self._cancelled:
             self._joined_at = since  # the wait for a place is time spent in line too
 
     def _abandon(self) -> None:
@@ -206,6 +237,7 @@ class Job:
         if self._done or self._cancelled:
             return
         self._cancelled = True
+        self.client._waiting_line.leave(self)
         self._close_stream()
         if not self._ended_on_server:
             cancel = self.client._cancel_on_server(self, listening=self._stream_requested)
@@ -230,9 +262,10 @@ class Job:
             raise self._timeout_error("opening the event stream") from exc
         self._response = resp
         idle = _IdleTimer(loop, resp, client.transport.timeouts.idle)
-        decoder = protocol.SSEDecoder()
+        decoder = protocol.SSEDecoder(client.transport.max_stream_bytes)
+        budget = protocol.OutputBudget(client.transport.max_stream_bytes)
         outputs: list[Any] | None = None
-        emitted = ""
+        answer = _Answer(self._text_of)
         started_at: float | None = None
         got_output = False
         try:
@@ -260,23 +293,25 @@ class Job:
                         if not isinstance(data, list):
                             raise errors.ProtocolError("generating event without data", space=space)
                         if outputs is None:
+                            budget.add(protocol.size_of(data))
                             outputs = data
+                            partial = Partial(data)
+                            delta = answer.after(outputs)
                         else:
                             if len(data) != len(outputs):
                                 raise errors.ProtocolError("diff has the wrong arity", space=space)
-                            # New containers along each edited path: every Partial
-                            # stays a snapshot even if the caller keeps it.
+                            # New containers along each edited path, shared text chunks:
+                            # every Partial stays a snapshot even if the caller keeps it.
                             outputs = [
-                                protocol.apply_diff_shared(value, diff)
+                                protocol.apply_diff_persistent(value, diff, budget)
                                 for value, diff in zip(outputs, data, strict=True)
                             ]
+                            partial = Partial(build=_snapshot(outputs))
+                            delta = answer.after(outputs, data)
                         got_output = True
-                        yield Partial(outputs)
-                        text = _safe_text(self._text_of, outputs)
-                        delta = protocol.appended_text(emitted, text)
+                        yield partial
                         if delta:
                             yield TextDelta(delta)
-                            emitted += delta
                     elif msg == "estimation":
                         if started_at is not None:
                             continue  # a late queue update: the job already left the queue
@@ -318,7 +353,7 @@ class Job:
                         data = output["data"]
                         if not isinstance(data, list):
                             raise errors.ProtocolError("completion without data", space=space)
-                        delta = protocol.appended_text(emitted, _safe_text(self._text_of, data))
+                        delta = answer.after(data)
                         if delta:
                             yield TextDelta(delta)
                         now = loop.time()
@@ -426,6 +461,61 @@ class _IdleTimer:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+
+class _Answer:
+    """The text a job has streamed so far (`text_of` of its outputs), found in linear time.
+
+    Reading `text_of` of the whole outputs costs the answer's length, so it is done only
+    until the text is seen to grow by exactly what one `append` diff on one string leaf
+    added: from then on, a diff that only appends to that leaf is the delta itself. An
+    append to a string changes no structure, so while `text_of` finds no text at all it
+    is not asked again until another kind of edit (the completion always is)."""
+
+    __slots__ = ("_chunks", "_leaf", "_no_text", "_text_of")
+
+    def __init__(self, text_of: TextOf) -> None:
+        self._text_of = text_of
+        self._chunks: list[str] = []
+        self._leaf: tuple[int, list[Any]] | None = None
+        self._no_text = False
+
+    def after(self, outputs: list[Any], diffs: list[Any] | None = None) -> str | None:
+        """The text added by the update that produced `outputs` (`diffs`: its edits)."""
+        edit = _lone_append(diffs) if diffs is not None else None
+        if edit is not None and self._leaf == edit[:2]:
+            self._chunks.append(edit[2])
+            return edit[2]
+        if edit is not None and self._no_text:
+            return None
+        emitted = "".join(self._chunks)
+        self._chunks = [emitted] if emitted else []
+        text = _safe_text(self._text_of, protocol.materialize(outputs))
+        self._no_text = text is None
+        delta = protocol.appended_text(emitted, text)
+        if delta:
+            self._chunks.append(delta)
+        self._leaf = edit[:2] if edit is not None and delta == edit[2] else None
+        return delta
+
+
+def _lone_append(diffs: list[Any]) -> tuple[int, list[Any], str] | None:
+    """(output index, path, text) when the update is one string append, else None."""
+    found = None
+    for index, diff in enumerate(diffs):
+        if not diff:
+            continue
+        if found is not None or len(diff) != 1:
+            return None
+        action, path, value = diff[0]
+        if action != "append" or not isinstance(value, str):
+            return None
+        found = (index, path, value)
+    return found
+
+
+def _snapshot(outputs: list[Any]) -> Callable[[], list[Any]]:
+    return lambda: [protocol.materialize(v) for v in outputs]
 
 
 def _safe_text(text_of: TextOf, outputs: list[Any]) -> str | None:

@@ -1,6 +1,10 @@
 """`Media`: one type for what users hand in — bytes, a path, a `data:` URL, an http(s) URL,
 or a PIL image — with the MIME type sniffed from the content, not the name.
 
+One sniffing rule (`content_type`): the content decides. A declared image/audio/video type
+the bytes do not bear out is a `MediaError` before any request; a declared type is only
+kept for other files (a PDF, a text file), and only when it is a well-formed MIME type.
+
 Strings are never read as local paths: a path must be a `pathlib.Path` or passed with
 `Media.from_path`, so text in a chat message can never make us read a local file.
 """
@@ -12,6 +16,8 @@ import binascii
 import hashlib
 import io
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +43,7 @@ def sniff_mime(head: bytes) -> str | None:
         return "image/webp"
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "audio/wav"
-    if head.startswith(b"BM"):
+    if _is_bmp(head):
         return "image/bmp"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "image/tiff"
@@ -56,6 +62,47 @@ def sniff_mime(head: bytes) -> str | None:
     if head.startswith(b"\x1aE\xdf\xa3"):
         return "audio/webm"
     return None
+
+
+def _is_bmp(head: bytes) -> bool:
+    """ "BM" alone is too weak (text can start with it): also the reserved zero bytes and
+    a known DIB header size, as every BMP writer sets them."""
+    return (
+        head.startswith(b"BM")
+        and len(head) >= 18
+        and head[6:10] == b"\0\0\0\0"
+        and int.from_bytes(head[14:18], "little") in (12, 16, 40, 52, 56, 64, 108, 124)
+    )
+
+
+#: `type/subtype` and optional `; name=value` parameters, nothing else (no CR/LF).
+_MIME = re.compile(
+    r"[A-Za-z0-9][\w.+-]*/[\w.+-]+(?: *; *[\w.+-]+=(?:[\w.+-]+|\"[^\"\\\x00-\x1f\x7f]*\"))*",
+    re.ASCII,
+)
+
+
+def check_mime(declared: str | None) -> None:
+    """Refuse a MIME type that is not `type/subtype[; name=value]` (CR/LF, quotes, ...)."""
+    if declared is not None and not _MIME.fullmatch(declared):
+        raise MediaError(f"not a valid MIME type: {declared[:80]!r}")
+
+
+def content_type(head: bytes, declared: str | None = None) -> str | None:
+    """The MIME type of content starting with `head` (at least 32 bytes when there are).
+
+    The content decides; `declared` only names what sniffing cannot tell (documents, text)
+    and is refused when it claims a media type the bytes are not."""
+    check_mime(declared)
+    sniffed = sniff_mime(head)
+    if sniffed is not None:
+        return sniffed
+    if declared is not None and declared.split("/")[0].lower() in ("image", "audio", "video"):
+        raise MediaError(
+            f"the media is declared {declared.split(';')[0]} but its bytes are not a known "
+            "image, audio or video format (checked the content, not the label)"
+        )
+    return declared
 
 
 _EXTENSIONS = {
@@ -105,6 +152,12 @@ class Media:
     name: str | None = None
     _digest: str | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.data is not None:
+            object.__setattr__(self, "mime_type", content_type(self.data[:32], self.mime_type))
+        else:
+            check_mime(self.mime_type)
+
     def __repr__(self) -> str:
         where = (
             f"{len(self.data)} bytes"
@@ -148,28 +201,35 @@ class Media:
             raise MediaError("media is empty (0 bytes)")
         if len(data) > max_bytes:
             raise MediaError(f"media is {len(data)} bytes, over the {max_bytes}-byte limit")
-        sniffed = sniff_mime(data[:32])
-        return cls(data=data, mime_type=sniffed or mime_type, name=name)
+        return cls(data=data, mime_type=mime_type, name=name)
 
     @classmethod
     def from_path(
         cls, path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
     ) -> Media:
-        """Media from a local file (read lazily: large files are streamed on upload)."""
+        """Media from a local regular file (read lazily: large files are streamed on upload).
+
+        Only a regular file is opened: a named pipe or a device would block the reader (and
+        an event loop) for good, so the type is checked first and again on the open file."""
         p = Path(path)
         try:
-            size = p.stat().st_size
-            with p.open("rb") as fh:
+            if not stat.S_ISREG(p.stat().st_mode):
+                raise MediaError(f"media path is not a regular file: {p}")
+            # O_NONBLOCK: if the path was swapped for a pipe since, opening does not wait.
+            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as fh:
+                info = os.fstat(fh.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise MediaError(f"media path is not a regular file: {p}")
+                size = info.st_size
                 head = fh.read(32)
         except OSError as exc:
             raise MediaError(f"cannot read media file {p}: {exc.strerror or exc}") from exc
-        if not p.is_file():
-            raise MediaError(f"media path is not a regular file: {p}")
         if size == 0:
             raise MediaError(f"media file is empty: {p}")
         if size > max_bytes:
             raise MediaError(f"media file {p} is {size} bytes, over the {max_bytes}-byte limit")
-        return cls(path=p, mime_type=sniff_mime(head), name=p.name)
+        return cls(path=p, mime_type=content_type(head), name=p.name)
 
     @classmethod
     def from_url(cls, url: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Media:
@@ -194,14 +254,16 @@ class Media:
         declared = header[5:].split(";")[0] or None
         if ";base64" not in header.lower():
             raise MediaError("data: URL must be base64-encoded")
-        if len(payload) * 3 // 4 > max_bytes:
-            raise MediaError(f"data: URL media is over the {max_bytes}-byte limit")
         return cls.from_base64(payload, mime_type=declared, max_bytes=max_bytes)
 
     @classmethod
     def from_base64(
         cls, payload: str, *, mime_type: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
     ) -> Media:
+        # Measured before decoding (or even stripping): a huge block costs nothing to refuse.
+        # 4 characters carry 3 bytes; a little slack for line breaks and padding.
+        if len(payload) > (max_bytes + 2) // 3 * 4 + max_bytes // 64 + 8:
+            raise MediaError(f"base64 media is over the {max_bytes}-byte limit")
         try:
             data = base64.b64decode(payload.strip(), validate=False)
         except (binascii.Error, ValueError) as exc:

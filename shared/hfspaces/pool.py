@@ -27,12 +27,12 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from . import errors
 from .config import SpaceConfig
 from .events import Event, Queued, Rerouted, Started, TextDelta
 from .generation import Generation
+from .transport import public_url
 
 log = logging.getLogger("hfspaces")
 
@@ -71,18 +71,6 @@ def split_endpoints(value: str | Sequence[str]) -> list[str]:
     items = [value] if isinstance(value, str) else list(value)
     out = [part.strip() for item in items for part in str(item).split(SEPARATOR)]
     return [part for part in out if part]
-
-
-def public_endpoint(target: str) -> str:
-    """The endpoint as it may be shown: a password in the URL is never printed."""
-    parts = urlsplit(target)
-    if parts.password is None:
-        return target
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username}:***@{host}" if parts.username else host
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def signature(config: SpaceConfig) -> dict[str, tuple[str, ...]]:
@@ -219,10 +207,10 @@ class EndpointPool:
         if len(set(targets)) != len(targets):
             twice = sorted({t for t in targets if targets.count(t) > 1})
             raise errors.InvalidInputError(
-                f"endpoint listed twice in the pool: {', '.join(map(public_endpoint, twice))}"
+                f"endpoint listed twice in the pool: {', '.join(map(public_url, twice))}"
             )
         self.space = space
-        self.members = [Member(t, public_endpoint(t)) for t in targets]
+        self.members = [Member(t, public_url(t)) for t in targets]
         self._lock = threading.Lock()
         self._waiters: list[_Waiter] = []
         self._reference: Member | None = None

@@ -48,40 +48,52 @@ def is_space_id(target: str) -> bool:
 
 
 class SSEDecoder:
-    """Incremental decoder: feed bytes, get complete `data` payloads (str) back."""
+    """Incremental decoder: feed bytes, get complete `data` payloads (str) back.
 
-    __slots__ = ("_buffer", "_data", "_max_line", "_size")
+    Linear in the bytes fed, however long a line: an unfinished line is kept as a list of
+    chunks, joined once when its end arrives (a 60 MB payload is not re-copied per chunk)."""
+
+    __slots__ = ("_data", "_max_line", "_pending", "_pending_size", "_size")
 
     def __init__(self, max_line: int = 64 * 1024 * 1024) -> None:
-        self._buffer = b""
+        self._pending: list[bytes] = []  # the start of an unfinished line
+        self._pending_size = 0
         self._data: list[str] = []
         self._size = 0  # bytes in `_data`: one event is capped like one line
         self._max_line = max_line
 
     def feed(self, chunk: bytes) -> list[str]:
-        buffer = self._buffer + chunk if self._buffer else chunk
         out: list[str] = []
         start = 0
-        while True:
-            nl = buffer.find(b"\n", start)
-            if nl < 0:
-                break
-            line = buffer[start:nl]
+        nl = chunk.find(b"\n")
+        if nl >= 0 and self._pending:
+            self._pending.append(chunk[:nl])
+            line = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self._line(line[:-1] if line.endswith(b"\r") else line, out)
             start = nl + 1
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            self._line(line, out)
-        self._buffer = buffer[start:]
-        if len(self._buffer) > self._max_line:
-            raise errors.ProtocolError("server-sent event line exceeds the size limit")
+            nl = chunk.find(b"\n", start)
+        while nl >= 0:
+            line = chunk[start:nl]
+            self._line(line[:-1] if line.endswith(b"\r") else line, out)
+            start = nl + 1
+            nl = chunk.find(b"\n", start)
+        if start < len(chunk):
+            self._pending.append(chunk[start:] if start else chunk)
+            self._pending_size += len(chunk) - start
+            if self._pending_size > self._max_line:
+                raise errors.ProtocolError("server-sent event line exceeds the size limit")
         return out
 
     def flush(self) -> list[str]:
         """End of body: a last event not followed by a blank line still counts."""
         out: list[str] = []
-        if self._buffer:
-            self._line(self._buffer.rstrip(b"\r"), out)
-            self._buffer = b""
+        if self._pending:
+            line = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self._line(line.rstrip(b"\r"), out)
         self._line(b"", out)
         return out
 
@@ -186,7 +198,8 @@ def apply_diff_in_place(value: Any, diff: Any) -> Any:
     """`apply_diff` that may mutate `value` (the client owns its parsed outputs)."""
     for action, path, edit_value in _edits(diff):
         value = _apply_edit(value, path, action, edit_value)
-    return value
+    return materialize(value)
+
 
 
 def _edits(diff: Any) -> Iterator[tuple[Any, list[Any], Any]]:
@@ -199,17 +212,18 @@ def _edits(diff: Any) -> Iterator[tuple[Any, list[Any], Any]]:
         yield edit[0], edit[1], edit[2]
 
 
-def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
+def _apply_edit(
+    target: Any, path: list[Any], action: Any, value: Any, budget: OutputBudget | None = None
+) -> Any:
     if not path:
         if action == "replace":
+            if budget is not None:
+                budget.add(size_of(value) - size_of(target))
             return value
         if action == "append":
-            try:
-                return target + value
-            except TypeError as exc:
-                raise errors.ProtocolError(
-                    f"cannot append {value!r:.80} to {target!r:.80}"
-                ) from exc
+            if budget is not None:
+                budget.add(size_of(value))
+            return _append(target, value)
         raise errors.ProtocolError(f"unsupported diff action at the root: {action!r}")
     parent = target
     try:
@@ -217,22 +231,27 @@ def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
             parent = parent[key]
         last = path[-1]
         if action == "replace":
+            old = parent.get(last) if isinstance(parent, dict) else parent[last]
             parent[last] = value
+            grown = size_of(value) - size_of(old) if budget is not None else 0
         elif action == "append":
-            # Not `+=`: a list leaf may be shared with an earlier snapshot.
-            parent[last] = parent[last] + value
+            # Never in place: a list leaf may be shared with an earlier snapshot.
+            parent[last] = _append(parent[last], value)
+            grown = size_of(value) if budget is not None else 0
         elif action == "add":
             if isinstance(parent, list):
                 parent.insert(int(last), value)
             else:
                 parent[last] = value
+            grown = size_of(value) if budget is not None else 0
         elif action == "delete":
-            if isinstance(parent, list):
-                del parent[int(last)]
-            else:
-                del parent[last]
+            index = int(last) if isinstance(parent, list) else last
+            grown = -size_of(parent[index]) if budget is not None else 0
+            del parent[index]
         else:
             raise errors.ProtocolError(f"unknown diff action: {action!r:.80}")
+        if budget is not None:
+            budget.add(grown)
     except errors.ProtocolError:
         raise
     except (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError) as exc:
@@ -241,13 +260,113 @@ def _apply_edit(target: Any, path: list[Any], action: Any, value: Any) -> Any:
 
 
 def apply_diff_shared(value: Any, diff: Any) -> Any:
-    """`apply_diff` that copies only the containers on each edited path (cheap per token)
-    and never mutates `value`, so earlier snapshots handed to callers stay as they were."""
+    """`apply_diff` that copies only the containers on each edited path and never mutates
+    `value`, so earlier snapshots handed to callers stay as they were."""
+    return materialize(apply_diff_persistent(value, diff))
+
+
+def apply_diff_persistent(value: Any, diff: Any, budget: OutputBudget | None = None) -> Any:
+    """The streaming form of `apply_diff`: linear work per edit. Containers on each edited
+    path are copied (earlier versions stay intact) and appended strings become `Text`
+    leaves sharing their chunks, so a token costs its own length, not the answer's.
+    `materialize` turns a version into plain values. `budget` counts the growth."""
     for action, path, edit_value in _edits(diff):
         if path:
             value = _copy_path(value, path)
-        value = _apply_edit(value, path, action, edit_value)
+        value = _apply_edit(value, path, action, edit_value, budget)
     return value
+
+
+class Text:
+    """A streamed string: chunks appended by diffs, shared by every version of it.
+
+    A version is the first `count` chunks; only the newest version is extended in place,
+    an older one is copied first, so every version handed out stays what it was."""
+
+    __slots__ = ("_chunks", "_count", "_length")
+
+    def __init__(self, chunks: list[str], count: int, length: int) -> None:
+        self._chunks = chunks
+        self._count = count
+        self._length = length
+
+    def plus(self, more: str) -> Text:
+        chunks = self._chunks
+        if len(chunks) != self._count:
+            chunks = chunks[: self._count]
+        chunks.append(more)
+        return Text(chunks, self._count + 1, self._length + len(more))
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __str__(self) -> str:
+        return "".join(self._chunks[: self._count])
+
+    def __repr__(self) -> str:
+        return f"Text({self._length} characters)"
+
+
+def _append(target: Any, value: Any) -> Any:
+    if isinstance(value, str) and isinstance(target, (str, Text)):
+        base = target if isinstance(target, Text) else Text([target], 1, len(target))
+        return base.plus(value)
+    try:
+        return materialize(target) + value
+    except TypeError as exc:
+        raise errors.ProtocolError(f"cannot append {value!r:.80} to {target!r:.80}") from exc
+
+
+def materialize(value: Any) -> Any:
+    """A value with every `Text` leaf turned back into a `str` (containers copied only
+    where they hold one)."""
+    if isinstance(value, Text):
+        return str(value)
+    if isinstance(value, list):
+        items = [materialize(v) for v in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        fixed = {k: materialize(v) for k, v in value.items()}
+        return fixed if any(fixed[k] is not value[k] for k in value) else value
+    return value
+
+
+def size_of(value: Any) -> int:
+    """Roughly the bytes `value` holds: characters of strings, plus one per item."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (str, Text, bytes)):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            total += len(item)
+            stack.extend(item)
+        else:
+            total += 8
+    return total
+
+
+class OutputBudget:
+    """The size of a job's accumulated output, refused past `limit` like the stream."""
+
+    __slots__ = ("limit", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+
+    def add(self, delta: int) -> None:
+        self.size += delta
+        if self.size > self.limit:
+            raise errors.ProtocolError(
+                f"the Space's output grew past the {self.limit}-byte cap; the answer was "
+                "refused (raise the client's transport.max_stream_bytes to accept it)"
+            )
 
 
 def _copy_path(value: Any, path: list[Any]) -> Any:
@@ -329,15 +448,18 @@ __all__ = [
     "appended_text",
     "apply_diff",
     "apply_diff_in_place",
+    "apply_diff_persistent",
     "apply_diff_shared",
     "error_from_output",
     "file_data",
     "is_file_data",
     "is_space_id",
+    "materialize",
     "parse_body",
     "parse_message",
     "parse_wait",
     "progress_units",
+    "size_of",
     "space_host",
     "strip_html",
 ]

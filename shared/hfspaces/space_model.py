@@ -12,19 +12,20 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from . import protocol
-from .client import SpaceClient
+from . import deadline as deadlines
+from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .conversation import Conversation
 from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
 from .models import ModelSpec, chat_space_spec, get_model
-from .pool import SEPARATOR, EndpointPool, Member, public_endpoint, split_endpoints
+from .pool import SEPARATOR, EndpointPool, Member, split_endpoints
+from .protocol import is_space_id
 from .secret import Secret
 from .spaces import adapter_for
 from .stops import StopScanner
 from .sync import close_at_exit
-from .transport import Timeouts
+from .transport import Timeouts, public_url
 
 #: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=a|b|owner/dup"`
 #: (several copies of one Space separated by `|` form a pool).
@@ -55,8 +56,8 @@ def resolve_endpoints(spec: ModelSpec, endpoint: EndpointSetting) -> list[str]:
 
 
 def resolve_endpoint(spec: ModelSpec, endpoint: EndpointSetting) -> str:
-    """The endpoints as one display string (`a|b` for a pool; passwords hidden)."""
-    return SEPARATOR.join(public_endpoint(e) for e in resolve_endpoints(spec, endpoint))
+    """The endpoints as they may be shown: `a|b` for a pool, never a URL's password."""
+    return SEPARATOR.join(public_url(e) for e in resolve_endpoints(spec, endpoint))
 
 
 def model_spec(model: str | ModelSpec | None, space: str | None, api_name: str | None) -> ModelSpec:
@@ -92,6 +93,9 @@ class SpaceModel:
 
     >>> SpaceModel(space="owner/some-chat-space")            # its chat endpoint, found
     >>> SpaceModel(space="http://127.0.0.1:7860", api_name="/respond")
+
+    Identity, queue waiting and the deadline are `SpaceClient`'s (`hf_token`,
+    `send_hf_token`, `zerogpu_jwt`, `max_queue_wait`); `timeout` bounds each whole call.
     """
 
     def __init__(
@@ -102,16 +106,20 @@ class SpaceModel:
         api_name: str | None = None,
         endpoint: EndpointSetting = None,
         hf_token: Any = None,
+        send_hf_token: bool | None = None,
+        zerogpu_jwt: bool = False,
         hub_url: str | None = None,
         timeout: Timeouts | float | None = None,
         max_retries: int = 3,
         max_quota_wait: float = 0.0,
+        max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
         download_images: bool = True,
     ) -> None:
         self.spec = model_spec(model, space, api_name)
+        # A URL as given may carry `user:password@`: the client gets it, nobody sees it.
         self.endpoints = resolve_endpoints(self.spec, endpoint)
         #: Where the model is reached, as it may be shown (`a|b` for a pool).
-        self.endpoint = SEPARATOR.join(public_endpoint(e) for e in self.endpoints)
+        self.endpoint = SEPARATOR.join(public_url(e) for e in self.endpoints)
         #: Several copies: jobs are spread over them and moved off failing ones.
         self.pool = (
             EndpointPool(self.endpoints, space=self.spec.space) if len(self.endpoints) > 1 else None
@@ -121,10 +129,15 @@ class SpaceModel:
         self._timeouts = Timeouts.of(timeout)
         self._max_retries = max_retries
         self._client_kwargs: dict[str, Any] = {
-            "hf_token": Secret.coerce(hf_token),
+            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
+            "hf_token": Secret.coerce(hf_token) or False,
+            "send_hf_token": send_hf_token,
+            "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
             "timeout": self._timeouts,
+            "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
+            "max_queue_wait": max_queue_wait,
         }
         if self.pool is not None:
             # In a pool the pool retries, on another copy, and holds a job while every
@@ -132,6 +145,8 @@ class SpaceModel:
             self._client_kwargs.update(max_retries=0, max_queue_wait=0.0)
         for target in self.endpoints:
             self._new_client(target)  # validate the settings now
+        # Clients per live loop (one per endpoint). Weak keys alone do not free a closed
+        # loop (its clients' sessions refer to it), so closed loops are dropped on lookup.
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[str, SpaceClient]
         ] = weakref.WeakKeyDictionary()
@@ -147,8 +162,8 @@ class SpaceModel:
     def _new_client(self, target: str) -> SpaceClient:
         # A URL speaks for the model's Space (its ZeroGPU identity); a Space id (a
         # duplicate) for itself.
-        own = self.spec.space if protocol.is_space_id(self.spec.space) else None
-        space_id = None if protocol.is_space_id(target) else own
+        own = self.spec.space if is_space_id(self.spec.space) else None
+        space_id = None if is_space_id(target) else own
         return SpaceClient(target, space_id=space_id, **self._client_kwargs)
 
     def client_for(self, target: str) -> SpaceClient:
@@ -157,6 +172,7 @@ class SpaceModel:
         loop = asyncio.get_running_loop()
         clients = self._clients.get(loop)
         if clients is None:
+            self._forget_closed_loops()
             clients = self._clients[loop] = {}
             self._guards[loop] = _close_with_loop(loop, clients)
         client = clients.get(target)
@@ -169,6 +185,14 @@ class SpaceModel:
         """The client of the (first) endpoint for the running event loop."""
         return self.client_for(self.endpoints[0])
 
+    def _forget_closed_loops(self) -> None:
+        for old in [old for old in self._clients if old.is_closed()]:
+            # Normally closed by its guard at the end of `asyncio.run()`; if the loop was
+            # closed without that, its sessions can only be abandoned now.
+            for client in self._clients.pop(old).values():
+                client.transport.abandon()
+            self._guards.pop(old, None)
+
     async def aclose(self) -> None:
         """Close the clients of the running loop (others close with their loop)."""
         loop = asyncio.get_running_loop()
@@ -178,11 +202,6 @@ class SpaceModel:
             await asyncio.gather(*(c.aclose() for c in list(clients.values())))
         if guard is not None:
             await guard.aclose()
-
-    def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
-        """Raise `InvalidInputError` for input the model cannot take. No network."""
-        self.adapter.validate(conversation, params or GenerationParams())
-        check_limits(self.spec, conversation)
 
     def health(self) -> list[dict[str, Any]]:
         """What the client knows of each endpoint (state, load, counters; see `pool`)."""
@@ -218,6 +237,11 @@ class SpaceModel:
             max_attempts=len(self.endpoints) + self._max_retries,
         )
 
+    def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
+        """Raise `InvalidInputError` for input the model cannot take. No network."""
+        self.adapter.validate(conversation, params or GenerationParams())
+        check_limits(self.spec, conversation)
+
     async def stream(
         self, conversation: Conversation, params: GenerationParams | None = None
     ) -> AsyncGenerator[Event | Generation, None]:
@@ -228,10 +252,19 @@ class SpaceModel:
         params = params or GenerationParams()
         self.validate(conversation, params)
         scanner = StopScanner(params.stop)
+        total = self._timeouts.total
+        # One deadline for the whole call (a pool's wait for a free copy and its moves
+        # included): each step runs under it (never across a yield).
+        end = asyncio.get_running_loop().time() + total
         serving = [self.endpoint]
         events = self._events(conversation, params, serving)
         try:
-            async for event in events:
+            while True:
+                try:
+                    async with deadlines.bounded(end, total, self.spec.space):
+                        event = await events.__anext__()
+                except StopAsyncIteration:
+                    break
                 if isinstance(event, TextDelta):
                     text = scanner.feed(event.text)
                     if text:
@@ -279,7 +312,7 @@ def check_limits(spec: ModelSpec, conversation: Conversation) -> None:
     if images > spec.max_images:
         fix = (
             "send one image per call (ask about each image separately, or combine them into "
-            "one picture yourself)"
+            "one picture yourself); earlier messages count too: leave their images out"
             if spec.max_images == 1
             else f"send at most {spec.max_images}, or split the question over several calls"
         )

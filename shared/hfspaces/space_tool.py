@@ -27,6 +27,7 @@ from typing import Any
 from . import errors
 from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .events import Completed, Log, Progress, Queued, Started
+from .image_files import write_new
 from .media import Media, extension_for, safe_filename, sniff_mime
 from .pool import split_endpoints
 from .schema import EndpointSchema, Output, Parameter, identifier
@@ -325,7 +326,7 @@ class SpaceTool:
         saved = []
         for f in files:
             stem = safe_filename(f"{self.name}-{f.output}")
-            path = _create_new(self.output_dir, stem, extension_for(f.mime_type), f.data or b"")
+            path = write_new(self.output_dir, stem, extension_for(f.mime_type), f.data or b"")
             saved.append(OutputFile(f.output, f.kind, f.url, f.mime_type, f.data, path))
         return saved
 
@@ -457,19 +458,6 @@ def _as_text(output: Output, value: Any) -> str:
     else:
         text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "… (cut)"
-
-
-def _create_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
-    """Write `data` to a new file `stem[-N]suffix` in `folder`; never overwrites."""
-    for n in range(1, 10_000):
-        path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
-        try:
-            with path.open("xb") as fh:
-                fh.write(data)
-            return path
-        except FileExistsError:
-            continue
-    raise errors.DownloadError(f"no free file name for {stem}{suffix} in {folder}")
 
 
 __all__ = ["OutputFile", "SpaceConnection", "SpaceTool", "ToolResult", "agent_message"]

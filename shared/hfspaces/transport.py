@@ -1,24 +1,29 @@
 """The one place where HTTP happens: an aiohttp session (lazy), bounded timeouts, retries
-with backoff and `Retry-After`, and redirects that never carry credentials to another host.
+with backoff and `Retry-After`, one size-capped body reader (`read_body`) for every answer,
+and one origin rule: the caller's headers and credentials go only to the origin they were
+meant for, never along a redirect to another one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from yarl import URL
 
+from . import deadline as deadlines
 from . import errors
+from .secret import MaskedStr
 
 try:  # what aiohttp's `trust_env` looks up, to do it once per origin (see `_from_env`)
     from aiohttp.helpers import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
@@ -31,17 +36,11 @@ log = logging.getLogger("hfspaces")
 
 #: Answers that mean "not now" for a request the server did not act on.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-#: Headers that identify the user; dropped on a redirect to another host.
-CREDENTIAL_HEADERS = frozenset(
-    {
-        "authorization",
-        "x-hf-authorization",
-        "x-zerogpu-token",
-        "x-zerogpu-uuid",
-        "x-ip-token",
-        "cookie",
-    }
-)
+#: Longest plain answer read (config, join, upload, cancel); a Space's `/config` is far
+#: below it. Counted after decompression and before it (a gzip bomb stops at the cap).
+MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Longest event of a stream, and the most output a job accumulates from its diffs.
+MAX_STREAM_BYTES = 64 * 1024 * 1024
 #: Below uvicorn's 5 s keep-alive: never reuse a connection the server is about to close.
 KEEPALIVE_SECONDS = 3.0
 MAX_REDIRECTS = 5
@@ -133,15 +132,64 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+async def read_body(
+    resp: aiohttp.ClientResponse,
+    limit: int,
+    *,
+    too_large: Callable[[str], errors.SpaceError] = errors.ProtocolError,
+) -> bytes:
+    """The body of `resp`, refusing more than `limit` bytes as sent (compressed) or as
+    decoded: a declared length over the cap is refused before reading, and reading stops
+    at the cap, so a decompression bomb costs at most `limit` bytes of memory."""
+    declared = resp.content_length
+    if declared is not None and declared > limit:
+        raise too_large(f"the answer is {declared} bytes, over the {limit}-byte cap")
+    chunks: list[bytes] = []
+    size = 0
+    content = resp.content
+    while chunk := await content.readany():
+        size += len(chunk)
+        # aiohttp (3.14+) counts the bytes as they came over the wire, before decoding.
+        wire = getattr(content, "total_compressed_bytes", None) or 0
+        if size > limit or wire > limit:
+            raise too_large(f"the answer exceeds the {limit}-byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def public_url(url: str) -> str:
+    """`url` without its user:password part: what may be shown (repr, errors, metadata)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def basic_auth_header(url: str) -> str | None:
+    """An `Authorization: Basic` value for credentials written into `url`, masked in repr."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return None
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return MaskedStr("Basic " + base64.b64encode(pair).decode("ascii"))
+
+
 class _RetryableStatus(Exception):
     def __init__(self, reply: Reply) -> None:
         self.reply = reply
 
 
-def origin(url: str) -> tuple[str, str, int | None]:
+Origin = tuple[str, str, int | None]
+
+
+def origin(url: str) -> Origin:
+    """(scheme, host, port): what decides where headers and files may come from."""
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme, (parts.hostname or "").lower(), port
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port that is not a number: matches no origin
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 class Transport:
@@ -155,6 +203,8 @@ class Transport:
         session: aiohttp.ClientSession | None = None,
         limit: int = 256,
         backoff: tuple[float, float] = (0.5, 8.0),
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_stream_bytes: int = MAX_STREAM_BYTES,
     ) -> None:
         if max_retries < 0:
             raise errors.InvalidInputError("max_retries must be >= 0")
@@ -165,13 +215,20 @@ class Transport:
         self._owns_session = session is None
         self._closed = False
         self._limit = limit
-        self._env: dict[tuple[str, str, int | None], dict[str, Any]] = {}
+        self._env: dict[Origin, dict[str, Any]] = {}
+        self.max_body_bytes = max_body_bytes
+        self.max_stream_bytes = max_stream_bytes
+        #: The loop the session was made in: aiohttp sessions are bound to one loop.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._closed:
             # Never reopen behind the caller's back: a late cleanup task would leak it.
             raise errors.ClientClosedError("the client is closed; create a new one")
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._owns_session and self._loop is not loop:
+            self._wrong_loop()
         if self._session is None or self._session.closed:
             if self._session is not None and not self._owns_session:
                 raise errors.InvalidInputError("the aiohttp session passed in has been closed")
@@ -186,7 +243,36 @@ class Transport:
                 # Proxy settings and ~/.netrc are honoured through `_from_env`.
                 trust_env=not _ENV_LOOKUP,
             )
+            self._loop = loop
         return self._session
+
+    def _wrong_loop(self) -> None:
+        assert self._loop is not None
+        if self._loop.is_closed():
+            # Its sockets belonged to a dead loop: drop them without aiohttp's warnings.
+            self.abandon()
+            raise errors.ClientClosedError(
+                "this client was used in an event loop that has since closed (each "
+                "asyncio.run() makes a new loop); create the client inside the loop that "
+                "uses it, or close it with `async with` / aclose()"
+            )
+        raise errors.InvalidInputError(
+            "this client belongs to another event loop (an aiohttp session cannot move "
+            "between loops); create one client per loop"
+        )
+
+    def abandon(self) -> None:
+        """Forget a session whose loop has closed (it cannot be awaited any more): no
+        request is possible, and no "Unclosed client session" warning follows."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is None or not self._owns_session or session.closed:
+            return
+        connector = session.connector
+        session.detach()
+        if connector is not None:
+            with contextlib.suppress(Exception):  # on a closed loop it only marks it closed
+                connector._close()
 
     def _from_env(self, url: str) -> dict[str, Any]:
         """What aiohttp's `trust_env` looks up for a URL (a proxy from the environment,
@@ -209,6 +295,8 @@ class Transport:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._loop is not None and self._loop.is_closed():
+            self.abandon()  # its loop is gone: nothing left to await
         if self._session is not None and self._owns_session and not self._session.closed:
             await self._session.close()
 
@@ -228,19 +316,30 @@ class Transport:
         *,
         headers: Mapping[str, str] | None = None,
         trusted_host: str | None = None,
+        allowed_origins: Collection[Origin] | None = None,
+        follow_redirects: bool = True,
         timeout: aiohttp.ClientTimeout | None = None,
         **kwargs: Any,
     ) -> aiohttp.ClientResponse:
         """Send one request and return the open response (the caller reads and closes it).
 
-        Redirects are followed by hand so that credential headers reach only
-        `trusted_host` (a URL whose origin may receive them; default: the request's own).
+        The origin rule: `headers` (the caller's own and the credentials) reach only the
+        origin of `trusted_host` (default: the request's own URL); from a hop to any other
+        origin on, the request goes without them. With `allowed_origins`, a URL or
+        redirect outside them is refused (`ProtocolError`) before it is requested.
+        Without `follow_redirects` a redirect is returned as it is (a body that cannot be
+        sent twice).
         """
         trusted = origin(trusted_host or url)
         hdrs = dict(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
+            if allowed_origins is not None and origin(url) not in allowed_origins:
+                raise errors.ProtocolError(
+                    f"refused to fetch {_hostport(url)}: not an origin this request may reach"
+                )
             if origin(url) != trusted:
-                hdrs = {k: v for k, v in hdrs.items() if k.lower() not in CREDENTIAL_HEADERS}
+                hdrs = {}  # and not back: a hop elsewhere cannot steer them to the Space
+
             env = self._from_env(url)
             send = hdrs
             if "auth" in env:
@@ -257,14 +356,15 @@ class Transport:
                     url,
                     headers=send,
                     allow_redirects=False,
-                    timeout=timeout or self.client_timeout(),
+                    timeout=_within_deadline(timeout or self.client_timeout(), url),
                     **{**env, **kwargs},
                 )
             except aiohttp.ClientConnectorError as exc:
                 raise errors.ConnectError(
                     f"cannot connect to {_hostport(url)}: {exc.os_error}"
                 ) from exc
-            if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+            redirect = resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers
+            if redirect and follow_redirects:
                 location = urljoin(url, resp.headers["Location"])
                 resp.release()
                 if urlsplit(location).scheme not in ("http", "https"):
@@ -289,12 +389,15 @@ class Transport:
         retry: bool = True,
         deadline: float | None = None,
         retry_statuses: frozenset[int] = RETRY_STATUSES,
+        max_bytes: int | None = None,
         **kwargs: Any,
     ) -> Reply:
-        """One request with its body read; retried (when `retry`) on connection errors and
-        429/502/503/504 (`retry_statuses`), with exponential backoff and jitter, honouring
-        `Retry-After`. After the last attempt the last reply is returned (the caller maps
-        its status)."""
+        """One request with its body read (at most `max_bytes`, default `max_body_bytes`);
+        retried (when `retry`) on connection errors and 429/502/503/504 (`retry_statuses`),
+        with exponential backoff and jitter, honouring `Retry-After`. After the last attempt
+        the last reply is returned (the caller maps its status). The running call's
+        deadline (`deadline.scope`) bounds it too."""
+        deadline = deadlines.earliest(deadline)
 
         async def once() -> Reply:
             total = self.timeouts.request
@@ -309,9 +412,11 @@ class Transport:
                 **kwargs,
             )
             try:
-                body = await resp.read()
-            finally:
-                resp.release()
+                body = await read_body(resp, max_bytes or self.max_body_bytes)
+            except BaseException:
+                resp.close()  # never reuse a connection with an unread body
+                raise
+            resp.release()
             reply = Reply(resp.status, resp.headers, body, str(resp.url))
             if retry and reply.status in retry_statuses:
                 raise _RetryableStatus(reply)
@@ -400,6 +505,19 @@ class Transport:
         return reply.status, reply.json()
 
 
+def _within_deadline(timeout: aiohttp.ClientTimeout, url: str) -> aiohttp.ClientTimeout:
+    """`timeout` with its total cut to what is left of the running call's deadline."""
+    left = deadlines.remaining()
+    if left is None or (timeout.total is not None and timeout.total <= left):
+        return timeout
+    if left <= 0:
+        raise errors.SpaceTimeoutError(
+            f"the call ran past its deadline before a request to {_hostport(url)}; "
+            "raise `timeout` for slow Spaces."
+        )
+    return aiohttp.ClientTimeout(total=left, connect=timeout.connect, sock_read=timeout.sock_read)
+
+
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     what = f"HTTP {exc.reply.status}" if isinstance(exc, _RetryableStatus) else type(exc).__name__
@@ -415,4 +533,4 @@ def _dropped(url: str, exc: BaseException) -> errors.ConnectError:
 
 def _hostport(url: str) -> str:
     parts = urlsplit(url)
-    return parts.netloc or url[:60]
+    return parts.netloc.rpartition("@")[2] or public_url(url)[:60]

@@ -237,12 +237,15 @@ async def test_download_missing_file(fresh_replica: Any, janus_url: str) -> None
 
 
 def test_file_url_resolution() -> None:
-    client = SpaceClient("http://127.0.0.1:9/prefix")
+    client = SpaceClient("http://127.0.0.1:9/prefix", file_origins=["https://cdn"])
     assert client.file_url({"path": "/tmp/a b.png"}) == (
         "http://127.0.0.1:9/prefix/gradio_api/file=/tmp/a%20b.png"
     )
     assert client.file_url({"path": "https://cdn/x.png"}) == "https://cdn/x.png"
     assert client.file_url({"path": "", "url": "https://cdn/y.png"}) == "https://cdn/y.png"
+    # Other origins only when allowed (the rest: tests/reliability/test_hostile_answers.py).
+    with pytest.raises(errors.DownloadError):
+        SpaceClient("http://127.0.0.1:9/prefix").file_url({"path": "https://cdn/x.png"})
     with pytest.raises(errors.ProtocolError):
         client.file_url({"nothing": 1})
 

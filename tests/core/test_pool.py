@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from hfspaces import Generation, SpaceModel, errors, get_model
-from hfspaces.pool import failover_kind, public_endpoint, split_endpoints
+from hfspaces.pool import failover_kind, split_endpoints
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE
 from hfspaces.space_model import resolve_endpoint, resolve_endpoints
+from hfspaces.transport import public_url
 from pool_support import draw, gather_draws, joins, replicas, reroutes, urls
 
 JANUS = get_model("janus")
@@ -57,9 +58,7 @@ def test_bad_pools_refused_before_any_request() -> None:
 
 
 def test_passwords_never_shown() -> None:
-    assert public_endpoint("https://bob:s3cret@gpu.example:7860/x") == (
-        "https://bob:***@gpu.example:7860/x"
-    )
+    assert public_url("https://bob:s3cret@gpu.example:7860/x") == "https://gpu.example:7860/x"
     model = SpaceModel(JANUS, endpoint=["https://bob:s3cret@gpu.example", "http://b"])
     assert "s3cret" not in repr(model) + model.endpoint + str(model.health())
     assert split_endpoints(["a|", "|b"]) == ["a", "b"]

@@ -1,12 +1,13 @@
 """The Janus-Pro adapter: conversation folding (pure), gallery shapes (pure), and the
-adapter against the replica (the newest image is the one sent)."""
+adapter against the replica (one image per call, never one dropped)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from _support import solid_png
-from hfspaces import Media, Message, SpaceModel
+from hfspaces import Media, Message, SpaceModel, UnsupportedInputError
 from hfspaces.spaces.janus_pro import fold_question, gallery_files
 
 
@@ -52,21 +53,22 @@ def test_gallery_shapes() -> None:
     assert gallery_files(None) == [] and gallery_files([1, "x"]) == []
 
 
-async def test_newest_image_is_sent(fresh_replica: Any) -> None:
+async def test_a_second_image_in_the_history_is_refused_not_dropped(fresh_replica: Any) -> None:
+    """Janus reads one image per call: an earlier turn's image would be dropped silently,
+    so the registry's max_images refuses the call before any request (issue 12)."""
     red = Media.of(solid_png(32, 24, (220, 20, 20)))
     blue = Media.of(solid_png(48, 40, (30, 60, 220)))
     model = SpaceModel("janus-pro-7b")
-    gen = await model.generate(
-        [
-            Message.user("first", red),
-            Message.assistant("It is red."),
-            Message.user("and this one?", blue),
-        ]
-    )
+    with pytest.raises(UnsupportedInputError, match="earlier messages count too"):
+        await model.generate(
+            [
+                Message.user("first", red),
+                Message.assistant("It is red."),
+                Message.user("and this one?", blue),
+            ]
+        )
     await model.aclose()
-    assert gen.text.startswith("This is a 48×40 image, mostly blue.")
-    assert "Question: and this one?" in gen.text  # history folded into the question
-    assert fresh_replica.stats()["uploads"] == 1  # only the image that is sent
+    assert fresh_replica.stats()["uploads"] == 0 and fresh_replica.stats()["joins_total"] == 0
 
 
 async def test_image_in_earlier_turn_is_used(fresh_replica: Any, png_bytes: bytes) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfspaces import Media, Message, SpaceClient, SpaceModel
+import gradio as gr
+import pytest
+from hfspaces import Media, Message, SpaceClient, SpaceModel, errors
 from hfspaces.spaces.phi4 import answer_text, build_history, message_text
 
+GRADIO6 = int(gr.__version__.split(".")[0]) >= 6
 FD_IMG = {"path": "/tmp/i.png", "meta": {"_type": "gradio.FileData"}}
 FD_WAV = {"path": "/tmp/a.wav", "meta": {"_type": "gradio.FileData"}}
 
@@ -89,17 +92,17 @@ async def test_multi_turn_history_with_media(
     assert "Listen" in gen.text and "1.00 seconds" in gen.text
 
 
-async def test_gradio5_shaped_history_accepted_by_the_space(
+async def test_other_majors_history_shape_refused_by_the_space(
     fresh_replica: Any, phi4_url: str, png_bytes: bytes
 ) -> None:
-    # The seeds' library sends gradio 5 shapes; a Space must take them unchanged.
+    # The seeds' library sends gradio 5 shapes; a gradio 6 Space refuses them (its Chatbot
+    # validates strictly, as the replica's does), so the client must follow config.version.
     async with SpaceClient(phi4_url) as client:
         fd = await client.upload(Media.of(png_bytes))
         image = Media.of(png_bytes)
         history = build_history(
-            [Message.user("old shape", image)], {image.digest(): fd}, gradio6=False
+            [Message.user("old shape", image)], {image.digest(): fd}, gradio6=not GRADIO6
         )
         job = await client.submit("chat", [history], text_of=answer_text)
-        outputs = await job.result()
-    text = answer_text(outputs) or ""
-    assert "old shape" in text and "32×24" in text
+        with pytest.raises(errors.AppError, match="hides its error messages"):
+            await job.result()

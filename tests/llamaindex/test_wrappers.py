@@ -178,11 +178,13 @@ def test_document_with_a_media_resource_is_an_image_document(
 def test_tool_spec_dispatches_job_events(
     spec: HFSpacesToolSpec, collected: list[Any], fresh_replica: Any
 ) -> None:
-    fresh_replica.configure(step_latency=0.15)  # gradio reports progress on a ticker
+    # Two refused joins (a full ZeroGPU queue) waited through, then the queue and the start.
+    fresh_replica.configure(join_status=503, join_fail_count=2, retry_after=0)
     spec.generate_image("a lighthouse", seed=1)
     jobs = [e for e in collected if isinstance(e, HFSpacesJobEvent)]
-    kinds = {e.kind for e in jobs}
-    assert {"queued", "started", "progress"} <= kinds
+    kinds = [e.kind for e in jobs]
+    assert kinds.count("queue_wait") == 2 and {"queued", "started"} <= set(kinds)
+    assert kinds.index("queue_wait") < kinds.index("queued") < kinds.index("started")
     assert all(e.model == "janus-pro-7b-image" for e in jobs)
 
 

@@ -93,7 +93,12 @@ def chat_text(outputs: list[Any]) -> str | None:
 
 
 def history(text: str = "hello there") -> list[Any]:
-    return [[{"role": "user", "content": text}]]
+    """Phi-4 chat's history input in the installed gradio's shape (the replica's Chatbot is
+    strict, like a real Space's: gradio 6 wants a list of parts, gradio 5 one part)."""
+    import gradio as gr
+
+    gradio6 = int(gr.__version__.split(".")[0]) >= 6
+    return [[{"role": "user", "content": [{"type": "text", "text": text}] if gradio6 else text}]]
 
 
 # ---------------------------------------------------------------------------

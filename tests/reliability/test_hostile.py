@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hfspaces import errors
+from hfspaces import errors, image_files
 from hfspaces.conversation import Message
 from hfspaces.generation import GeneratedImage
 from hfspaces.media import Media, safe_filename
@@ -96,12 +96,10 @@ def test_saving_code_in_the_wrappers_and_cli(prompt: str, tmp_path: Path, png_by
         for path in save_images((image,), out, file_stem(prompt, 7)):
             assert path.parent == out
             names.append(path.name)
-    try:
-        from langchain_hfspaces.tools import image_filename
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        names.append(image_filename(prompt, 7, 1, image))
+    # The LangChain and LlamaIndex image tools save through hfspaces.image_files.
+    for path in image_files.save_images((image,), tmp_path / "tools", prompt, 7):
+        assert path is not None and path.parent == tmp_path / "tools"
+        names.append(path.name)
     for name in names:
         assert_safe(name, tmp_path)
 
@@ -180,8 +178,11 @@ def test_llamaindex_refuses_file_urls_before_any_request() -> None:
         role="user",
         blocks=[TextBlock(text="what is it?"), ImageBlock(url="file:///etc/passwd")],
     )
-    with pytest.raises(ValueError):
+    # HFSpacesLLM raises input errors as HFSpacesInputError (not a ValueError, which query
+    # engines would swallow); the core's MediaError is its cause.
+    with pytest.raises(li.HFSpacesInputError) as refused:
         llm.chat([message])
+    assert isinstance(refused.value.error, errors.MediaError)
 
 
 # -- size caps --------------------------------------------------------------------------------

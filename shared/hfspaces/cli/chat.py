@@ -13,6 +13,7 @@ from ..events import TextDelta
 from ..generation import Generation, GenerationParams
 from ..space_model import SpaceModel
 from .common import (
+    AnonymousOpt,
     DebugOpt,
     EndpointOpt,
     JsonOpt,
@@ -54,12 +55,18 @@ def prepare(
     *,
     space: str | None = None,
     api_name: str | None = None,
+    anonymous: bool = False,
 ) -> SpaceModel:
     """Everything that can fail on bad input, before any request (exit code 2)."""
     if model_name is None and space is None:
         model_name = DEFAULT_CHAT_MODEL
     model = SpaceModel(
-        model_name, space=space, api_name=api_name, endpoint=endpoint, timeout=timeout
+        model_name,
+        space=space,
+        api_name=api_name,
+        endpoint=endpoint,
+        timeout=timeout,
+        hf_token=False if anonymous else None,
     )
     if "text" not in model.spec.outputs:
         raise InvalidInputError(
@@ -156,6 +163,7 @@ def chat(
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = None,
+    anonymous: AnonymousOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -167,7 +175,14 @@ def chat(
         conversation = build_conversation(question, image or [], audio or [], system)
         params = GenerationParams(seed=seed)
         space_model = prepare(
-            model, endpoint, timeout, conversation, params, space=space, api_name=api_name
+            model,
+            endpoint,
+            timeout,
+            conversation,
+            params,
+            space=space,
+            api_name=api_name,
+            anonymous=anonymous,
         )
         return space_model, conversation, params
 

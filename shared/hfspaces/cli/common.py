@@ -21,15 +21,18 @@ from ..errors import (
     SpaceError,
     SpaceTimeoutError,
 )
-from ..events import Event
+from ..events import Event, Partial
 from ..generation import Generation
 from ..media import Media
+from .display import terminal_safe
 
 T = TypeVar("T")
 
 EXIT_SPACE_ERROR = 1  # the Space (or the network) failed: retrying may help
 EXIT_BAD_INPUT = 2  # the request cannot be sent as given (same code click uses for usage)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells expect after Ctrl-C
+#: Longest error message printed (a Space's error text can be megabytes).
+MAX_ERROR = 2000
 
 # -- options shared by the job commands --------------------------------------------------
 
@@ -51,6 +54,13 @@ QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No queue/progress output on stderr.")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback on errors.")]
+AnonymousOpt = Annotated[
+    bool,
+    typer.Option(
+        "--anonymous",
+        help="Call without identity, even if HF_TOKEN is set (the anonymous ZeroGPU quota).",
+    ),
+]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON object per event per line on stdout.")
 ]
@@ -60,7 +70,7 @@ JsonOpt = Annotated[
 
 
 def fail(message: str, code: int) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    print(f"error: {terminal_safe(message, MAX_ERROR)}", file=sys.stderr, flush=True)
     raise typer.Exit(code)
 
 
@@ -99,9 +109,10 @@ def run_guarded(action: Callable[[], T], *, debug: bool, as_json: bool = False) 
     except Exception as exc:
         line, code = describe_error(exc)
         if debug:
-            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+            trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            print(terminal_safe(trace, 20 * MAX_ERROR, lines=True), file=sys.stderr, end="")
         if as_json:
-            emit_json(_error_record(type(exc).__name__, line, code))
+            emit_json(_error_record(type(exc).__name__, terminal_safe(line, MAX_ERROR), code))
         fail(line, code)
 
 
@@ -158,7 +169,10 @@ def event_record(event: Event) -> dict[str, Any]:
     """`{"event": "queued", "rank": 0, ...}`: the dataclass fields plus a type tag."""
     name = type(event).__name__.lower()
     record: dict[str, Any] = {"event": "text" if name == "textdelta" else name}
-    record.update(dataclasses.asdict(event))
+    if isinstance(event, Partial):  # built on demand, not a dataclass
+        record["outputs"] = event.outputs
+    else:
+        record.update(dataclasses.asdict(event))
     return record
 
 

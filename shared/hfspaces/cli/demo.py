@@ -33,6 +33,7 @@ from .display import Display, make_display
 T = TypeVar("T")
 
 DEFAULT_DEMO_OUT = Path("hfspaces-demo-images")
+DEMO_TOKEN = "hf_demo_user"
 CLOSE_TIMEOUT = 5.0  # bound on closing a wrapper's sessions after a step
 # Env vars the demo points at the replica; HF tokens are hidden so a real token is never
 # sent to the local Hub stub.
@@ -91,7 +92,10 @@ def running_replica(console: Console, port: int, token_delay: float) -> Iterator
             f"{space}={replica.url_for(space)}" for space in SPACES
         )
         os.environ["HF_ENDPOINT"] = replica.hub_url
-        os.environ.pop("HF_TOKEN", None)
+        # A user token the replica's Hub stub accepts: with `send_hf_token=True` (the
+        # per-endpoint opt-in, the replica not being *.hf.space) every step goes the
+        # user-quota path: x-hf-authorization → the proxy stand-in → X-IP-Token.
+        os.environ["HF_TOKEN"] = DEMO_TOKEN
         os.environ.pop("HUGGING_FACE_HUB_TOKEN", None)
         for space in SPACES:
             console.print(f"  {space} → {replica.url_for(space)}", markup=False, highlight=False)
@@ -222,7 +226,11 @@ def step_langchain_chain(ctx: DemoContext) -> None:
             ),
         ]
     )
-    chain = prompt | ctx.track(lc.ChatHFSpaces(model="janus-pro-7b")) | StrOutputParser()
+    chain = (
+        prompt
+        | ctx.track(lc.ChatHFSpaces(model="janus-pro-7b", send_hf_token=True))
+        | StrOutputParser()
+    )
     question = "What is in this picture?"
     ctx.say("chain: prompt | ChatHFSpaces(model='janus-pro-7b') | StrOutputParser()")
     ctx.say(f"question: {question}  image: {ctx.image.name}")
@@ -243,7 +251,7 @@ def step_llamaindex_query(ctx: DemoContext) -> None:
     except ImportError as exc:
         raise StepSkipped(f"LlamaIndex wrapper not available ({exc})") from exc
 
-    llm = ctx.track(HFSpacesLLM(model="janus-pro-7b"))
+    llm = ctx.track(HFSpacesLLM(model="janus-pro-7b", send_hf_token=True))
     question = "Which colours dominate this image?"
     ctx.say("llm: HFSpacesLLM(model='janus-pro-7b').chat([ChatMessage(blocks=[image, text])])")
     ctx.say(f"question: {question}  image: {ctx.image.name}")
@@ -258,7 +266,7 @@ def step_llamaindex_query(ctx: DemoContext) -> None:
 def step_agent_tool(ctx: DemoContext) -> None:
     """The tool call an agent's model would emit, run by HFSpacesImageTool."""
     lc = _langchain()
-    tool = ctx.track(lc.HFSpacesImageTool(output_dir=ctx.out))
+    tool = ctx.track(lc.HFSpacesImageTool(output_dir=ctx.out, send_hf_token=True))
     call = {
         "name": tool.name,
         "args": {"prompt": "a lighthouse on a cliff at dusk", "seed": 7, "num_images": 2},
@@ -282,7 +290,7 @@ def step_phi4_audio(ctx: DemoContext) -> None:
     lc = _langchain()
     from langchain_core.messages import HumanMessage
 
-    llm = ctx.track(lc.ChatHFSpaces(model="phi-4-multimodal"))
+    llm = ctx.track(lc.ChatHFSpaces(model="phi-4-multimodal", send_hf_token=True))
     audio = base64.b64encode(ctx.audio.read_bytes()).decode()
     message = HumanMessage(
         content=[

@@ -8,6 +8,7 @@ so the answer and `--json` lines stay clean for whoever reads them.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
@@ -16,13 +17,41 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from ..events import Event, Log, Queued, Rerouted, Started, TextDelta
+from ..events import Event, Log, Queued, QueueFullWait, Rerouted, Started, TextDelta
 from ..events import Progress as ProgressEvent
 from ..generation import Generation
+
+#: Longest status line shown (a Space's log or progress text can be any size).
+MAX_LINE = 1000
+# Escape sequences whole (CSI, OSC such as clipboard writes and window titles, DCS/APC/PM/
+# SOS strings, two-byte ESC codes), so no remnant like "]52;c;..." reaches the terminal.
+_ESCAPES = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|.?)"
+    r"|[\x9b\x9d\x90\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?",
+    re.S,
+)
+# What is left of the C0/C1 controls, DEL, and bidi overrides that reorder what is shown.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str, limit: int = MAX_LINE, *, lines: bool = False) -> str:
+    """`text` as it may be written to a terminal: no escape sequences or control
+    characters (clipboard writes, titles, clear-screen, carriage returns), at most `limit`
+    characters (the rest counted), on one line unless `lines`."""
+    extra = len(text) - limit
+    if extra > 0:
+        text = text[:limit]
+    text = _CONTROLS.sub("", _ESCAPES.sub("", text if lines else re.sub(r"[\r\n]+", " ", text)))
+    return text + f"… ({extra} more characters)" if extra > 0 else text
 
 
 def describe(event: Event) -> str | None:
     """One human line for a status event; None for events that are not status."""
+    if isinstance(event, QueueFullWait):
+        return (
+            f"queue full, retrying in {_seconds(event.retry_in)} "
+            f"(attempt {event.attempt}, {_seconds(event.waited)})"
+        )
     if isinstance(event, Queued):
         return describe_queued(event)
     if isinstance(event, Started):
@@ -108,7 +137,7 @@ class PlainDisplay(Display):
         if text == self._last:  # queue heartbeats repeat the same position
             return
         self._last = text
-        print(f"hfspaces: {text}", file=self.stream, flush=True)
+        print(f"hfspaces: {terminal_safe(text)}", file=self.stream, flush=True)
 
     def event(self, event: Event) -> None:
         line = describe(event)
@@ -158,7 +187,7 @@ class LiveDisplay(Display):
     def _update(self, description: str, **fields: float | None) -> None:
         progress = self._ensure()
         assert self._task is not None
-        progress.update(self._task, description=escape(description), **fields)  # type: ignore[arg-type]
+        progress.update(self._task, description=escape(terminal_safe(description)), **fields)  # type: ignore[arg-type]
 
     def start(self, message: str = "connecting") -> None:
         self._update(message)
@@ -190,7 +219,7 @@ class LiveDisplay(Display):
 
     def _print(self, text: str, style: str = "") -> None:
         target = self._progress.console if self._progress is not None else self.console
-        target.print(Text(text, style=style), highlight=False)
+        target.print(Text(terminal_safe(text), style=style), highlight=False)
 
     def done(self, generation: Generation) -> None:
         self._stop()

@@ -11,9 +11,11 @@ import typer
 from ..conversation import Message
 from ..errors import DownloadError, InvalidInputError
 from ..generation import GeneratedImage, Generation, GenerationParams
+from ..image_files import write_new
 from ..media import extension_for, safe_filename, sniff_mime
 from ..space_model import SpaceModel
 from .common import (
+    AnonymousOpt,
     DebugOpt,
     EndpointOpt,
     JsonOpt,
@@ -38,17 +40,6 @@ def file_stem(prompt: str, seed: int | None) -> str:
     return safe_filename(f"{slug}-{seed}" if seed is not None else slug, default="image")
 
 
-def unique_path(directory: Path, name: str) -> Path:
-    """`name`, or `name-2`, `name-3`... so an earlier run's images are never overwritten."""
-    path = directory / name
-    stem, suffix = path.stem, path.suffix
-    n = 2
-    while path.exists():
-        path = directory / f"{stem}-{n}{suffix}"
-        n += 1
-    return path
-
-
 def save_images(images: tuple[GeneratedImage, ...], out: Path, stem: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -56,10 +47,9 @@ def save_images(images: tuple[GeneratedImage, ...], out: Path, stem: str) -> lis
         if image.data is None:
             raise DownloadError(f"image {index} was not downloaded ({image.url})")
         mime = sniff_mime(image.data[:32]) or image.mime_type
-        name = safe_filename(f"{stem}-{index}{extension_for(mime)}", default=f"image-{index}")
-        path = unique_path(out, name)
-        path.write_bytes(image.data)
-        paths.append(path)
+        name = safe_filename(f"{stem}-{index}", default=f"image-{index}")
+        # `name-2`, `name-3`... so an earlier run's images are never overwritten.
+        paths.append(write_new(out, name, extension_for(mime), image.data))
     return paths
 
 
@@ -103,6 +93,7 @@ def image(
     endpoint: EndpointOpt = None,
     as_json: JsonOpt = False,
     timeout: TimeoutOpt = None,
+    anonymous: AnonymousOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -114,7 +105,12 @@ def image(
         if not 1 <= n <= 5:  # say it in the flag's name, not the library's
             raise InvalidInputError(f"--n must be between 1 and 5 (the Space draws 5), got {n}")
         params = GenerationParams(seed=seed, guidance=guidance, num_images=n)
-        space_model = SpaceModel(IMAGE_MODEL, endpoint=endpoint, timeout=timeout)
+        space_model = SpaceModel(
+            IMAGE_MODEL,
+            endpoint=endpoint,
+            timeout=timeout,
+            hf_token=False if anonymous else None,
+        )
         space_model.validate([Message.user(prompt)], params)
         return space_model, params
 

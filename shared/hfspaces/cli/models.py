@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..models import MODELS, ModelSpec
-from ..pool import public_endpoint
 from ..space_model import SpaceModel, resolve_endpoint, resolve_endpoints
+from ..transport import public_url
 from .common import JsonOpt
 
 _ORDER = ("text", "image", "audio")
@@ -29,7 +29,7 @@ def model_record(spec: ModelSpec) -> dict[str, Any]:
         "id": spec.id,
         "space": spec.space,
         "endpoint": resolve_endpoint(spec, None),
-        "endpoints": [{"endpoint": public_endpoint(e)} for e in resolve_endpoints(spec, None)],
+        "endpoints": [{"endpoint": public_url(e)} for e in resolve_endpoints(spec, None)],
         "description": spec.description,
         "inputs": _modalities(spec.inputs),
         "outputs": _modalities(spec.outputs),

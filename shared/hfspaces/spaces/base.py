@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..client import SpaceClient
+from ..config import Endpoint
 from ..conversation import AudioPart, Conversation, ImagePart, TextPart
 from ..errors import InvalidInputError, UnsupportedInputError
 from ..events import Completed, Event, Partial
 from ..generation import Generation, GenerationParams
 from ..job import Job, TextOf
 from ..models import ModelSpec
-from ..pool import public_endpoint
 from ..schema import DEFAULT, endpoint_schema
 from ..tasks import gather_all
 
@@ -87,25 +88,25 @@ def finished(spec: ModelSpec, client: SpaceClient, event: Completed, **fields: A
         space=spec.space,
         queue_wait=event.queue_wait,
         duration=event.duration,
-        endpoint=public_endpoint(client.base_url),
+        endpoint=client.base_url,
         event_id=event.event_id,
         raw_outputs=event.outputs,
         **fields,
     )
 
 
+@dataclass(frozen=True)
 class Call:
     """An endpoint an adapter calls, with the shape it was written for: the component
     types of its first inputs and outputs. A Space that changed fails with a
     `SpaceChangedError` saying how, before anything is sent."""
 
-    def __init__(
-        self, api_name: str, fn_index: int, inputs: Sequence[str], outputs: Sequence[str]
-    ) -> None:
-        self.api_name, self.fn_index = api_name, fn_index
-        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+    api_name: str
+    fn_index: int
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
 
-    async def resolve(self, client: SpaceClient) -> Any:
+    async def resolve(self, client: SpaceClient) -> Endpoint:
         endpoint = await client.endpoint(self.api_name, fallback=self.fn_index)
         config = await client.config()
         endpoint_schema(config, endpoint, space=client.space_id).require(self.inputs, self.outputs)

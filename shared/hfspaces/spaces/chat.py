@@ -1,7 +1,7 @@
 """Any chat Space as a chat model: find its chat endpoint in `/config`, send the
 conversation the way that endpoint can take it, stream the answer as text deltas.
 
-Recognised endpoints (gradio 5 and 6):
+Recognised endpoints (gradio 5 and 6; named, public and queued, as tools are):
 
 - `gr.ChatInterface` (`/chat` on gradio 5, the function's name on gradio 6): a Textbox or
   MultimodalTextbox message, the history as a session `State`, additional inputs; the
@@ -33,11 +33,10 @@ from ..conversation import AudioPart, Conversation, ImagePart, Message, TextPart
 from ..errors import EndpointNotFoundError, InvalidInputError, ProtocolError, UnsupportedInputError
 from ..events import Completed, Event
 from ..generation import Generation, GenerationParams
-from ..media import Media
 from ..schema import DEFAULT, EndpointSchema, Parameter, SpaceSchema
 from .base import Adapter, events, finished, gather_all
 from .janus_pro import fold_question
-from .phi4 import build_history, message_text
+from .phi4 import _key, build_history, message_text
 
 MESSAGE_TYPES = ("textbox", "multimodaltextbox")
 FILE_INPUTS = {"image": "image", "audio": "audio"}
@@ -152,11 +151,12 @@ def find_chat_endpoint(
                 available=config.api_names,
             )
         return chat
-    for endpoint in schema.endpoints:
-        if endpoint.endpoint.visibility == "public" and endpoint.api_name:
-            chat = read_chat_endpoint(config, endpoint)
-            if chat is not None:
-                return chat
+    # Offered endpoints only: named, public and queued (unqueued ones are UI helpers, such
+    # as a step that only appends the user's turn to the Chatbot).
+    for endpoint in schema.offered():
+        chat = read_chat_endpoint(config, endpoint)
+        if chat is not None:
+            return chat
     raise EndpointNotFoundError(
         "the app has no chat endpoint (a gr.ChatInterface, or a Chatbot in and out); its "
         f"api_names: {', '.join('/' + a for a in config.api_names) or '(none)'}",
@@ -327,10 +327,6 @@ class ChatAdapter(Adapter):
                 if newest is not None:
                     data[index] = files[_key(newest)]
         return data
-
-
-def _key(media: Media) -> str:
-    return str(media.digest() if media.url is None else media.url)
 
 
 def _pairs(conversation: Conversation) -> list[list[str | None]]:
