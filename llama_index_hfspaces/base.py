@@ -117,10 +117,11 @@ class HFSpacesLLM(LLM):
     api_name: str | None = Field(
         default=None, description="The chat endpoint of `space`, when it has several."
     )
-    endpoint: str | dict[str, str] | None = Field(
+    endpoint: str | list[str] | dict[str, str | list[str]] | None = Field(
         default=None,
-        description="Space URL or id, or a mapping Space id/model id → URL. Default: the "
-        "HFSPACES_ENDPOINTS environment variable, else the model's Space on the Hub.",
+        description="Space URL or id, a list of them (a pool of copies of one Space), or a "
+        "mapping Space id/model id → either. Default: the HFSPACES_ENDPOINTS environment "
+        "variable, else the model's Space on the Hub.",
     )
     hf_token: SecretStr | Literal[False] | None = Field(
         default_factory=_token_from_env,
