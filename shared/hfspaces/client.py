@@ -261,6 +261,16 @@ class SpaceClient:
             )
         return found
 
+    async def queue_size(self) -> int | None:
+        """Jobs waiting in the app's queue (`queue/status`), None when it does not say."""
+        config = await self.config()
+        reply = await self.transport.request(
+            "GET", f"{self.base_url}{config.api_prefix}/queue/status", headers=self._space_headers()
+        )
+        body = reply.json() if reply.status == 200 else None
+        size = body.get("queue_size") if isinstance(body, dict) else None
+        return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
     # -- files ----------------------------------------------------------------
 
     async def upload(self, media: Media) -> dict[str, Any]:

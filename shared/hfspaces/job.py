@@ -408,9 +408,11 @@ class Job:
             if got_output
             else " before any output"
         )
-        return errors.SessionLostError(
+        error = errors.SessionLostError(
             f"{why}{tail}. Submit the job again.", space=self.client.space_id
         )
+        error.after_output = got_output
+        return error
 
 
 class _IdleTimer:
