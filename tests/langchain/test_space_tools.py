@@ -224,7 +224,7 @@ async def test_quota_error_tells_the_agent_when_to_come_back(fresh_replica: Any)
     message = await tool.ainvoke(call(tool, prompt="a cat"))
     await tool.aclose()
     assert message.status == "error"
-    assert "ran out of free GPU quota" in message.content
+    assert "ran out of GPU quota" in message.content and "HF_TOKEN" in message.content
     assert "called again in" in message.content and "retry" not in message.content.lower()
 
 
