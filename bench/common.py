@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -78,15 +79,27 @@ class ReplicaProcess:
     def base(self) -> str:
         return self.urls["hub"].replace("localhost", "127.0.0.1")
 
-    def configure(self, **changes: object) -> None:
+    def request(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        """GET (no body) or POST one of the replica's `/_replica/...` routes; its JSON."""
         req = urllib.request.Request(
-            self.base + "/_replica/configure",
-            data=json.dumps(changes).encode(),
+            self.base + path,
+            data=None if body is None else json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
-            method="POST",
+            method="GET" if body is None else "POST",
         )
         with urllib.request.urlopen(req, timeout=30) as resp:
-            resp.read()
+            return json.loads(resp.read() or b"null")
+
+    def configure(self, **changes: object) -> None:
+        self.request("/_replica/configure", changes)
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.request("/_replica/stats"))
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies mid-answer, as a crashed machine would."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -98,17 +111,27 @@ class ReplicaProcess:
                 self.proc.wait(5)
 
 
-def start_replica(answer_words: int = 200, image_size: int = 768) -> ReplicaProcess:
+def start_replica(
+    answer_words: int = 200,
+    image_size: int = 768,
+    *extra: str,
+    zerogpu: bool = False,
+    quiet: bool = False,
+) -> ReplicaProcess:
     """The replica CLI (`python -m hfspaces.replica`) in its own process (its CPU is not the
     client's), with ZeroGPU's limits lifted (`--no-zerogpu`): these measures are the client's
-    own overhead. The one-slot measures are bench/one_slot.py's."""
+    own overhead. The one-slot measures are bench/one_slot.py's (and bench/pool.py's, which
+    pass `zerogpu=True`). `extra`: more CLI options; `quiet` drops the replica's stderr."""
     cmd = [
         sys.executable, "-m", "hfspaces.replica", "--token-delay", "0",
         "--answer-words", str(answer_words), "--image-size", str(image_size), "--no-quota",
-        "--no-zerogpu",
+        *([] if zerogpu else ["--no-zerogpu"]), *extra,
     ]  # the client's own overhead: no one-slot queue, no --concurrency (unlimited), 400 threads
     env = {**os.environ, "HFSPACES_REPLICA_LOG_LEVEL": "error"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None, text=True,
+        env=env,
+    )
     urls: dict[str, str] = {}
     deadline = time.monotonic() + 120
     assert proc.stdout is not None

@@ -4,6 +4,7 @@
 # measures and prints one table (also written to bench/latest.md).
 #   bash bench/run.sh [--reps 5] [--only 1,2,3,4,5,6,7,8]
 #   bash bench/run.sh tools [--reps 9]   # issue 13: tools from any Space vs smolagents / view_api
+#   bash bench/run.sh pool [--service 0.5] [--only 1234]   # issue 14: pools of copies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=bench/.venv
@@ -18,6 +19,10 @@ if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; the
     "$VENV/bin/python" -c "from g4f.Provider.hf_space import DeepseekAI_JanusPro7b, \
 Microsoft_Phi_4_Multimodal"
     touch "$VENV/.installed"
+fi
+if [ "${1:-}" = "pool" ]; then
+    shift
+    exec "$VENV/bin/python" bench/pool.py "$@"
 fi
 if [ "${1:-}" = "tools" ]; then
     shift

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from uuid import UUID
 
-from hfspaces import Log, Progress, Queued, QueueFullWait, Started
+from hfspaces import Log, Progress, Queued, QueueFullWait, Rerouted, Started
 from langchain_core.callbacks import (
     AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
@@ -30,13 +30,23 @@ PROGRESS_EVENT = "hfspaces_progress"
 #: A Space log line (`gr.Info`/`gr.Warning`, ZeroGPU notes): `{"model", "space", "level",
 #: "message", "title"}`.
 LOG_EVENT = "hfspaces_log"
+#: A pool moved the job off a failing copy before any output: `{"model", "space",
+#: "endpoint", "reason", "error", "attempt"}` (`endpoint`: the copy it left).
+REROUTED_EVENT = "hfspaces_rerouted"
 
 #: The Space's queue is full (503) and the client waits to try again: `{"model", "space",
 #: "reason", "attempt", "waited", "retry_in"}` (seconds), e.g. "queue full, retrying
 #: (attempt 4, 35 s)".
 QUEUE_WAIT_EVENT = "hfspaces_queue_wait"
 
-CUSTOM_EVENTS = (QUEUE_EVENT, QUEUE_WAIT_EVENT, STARTED_EVENT, PROGRESS_EVENT, LOG_EVENT)
+CUSTOM_EVENTS = (
+    QUEUE_EVENT,
+    QUEUE_WAIT_EVENT,
+    STARTED_EVENT,
+    PROGRESS_EVENT,
+    LOG_EVENT,
+    REROUTED_EVENT,
+)
 
 CustomEvent = tuple[str, dict[str, Any]]
 
@@ -71,6 +81,14 @@ def custom_event(event: object, *, model: str, space: str) -> CustomEvent | None
             "length": event.length,
             "unit": event.unit,
             "progress": event.progress,
+        }
+    if isinstance(event, Rerouted):
+        return REROUTED_EVENT, {
+            **where,
+            "endpoint": event.endpoint,
+            "reason": event.reason,
+            "error": event.error,
+            "attempt": event.attempt,
         }
     if isinstance(event, Log):
         return LOG_EVENT, {

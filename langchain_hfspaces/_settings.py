@@ -19,9 +19,10 @@ class SpaceSettings(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    endpoint: str | dict[str, str] | None = None
-    """A Space id or base URL (duplicated Space, self-hosted Gradio, the replica), or a
-    mapping from Space id / model id to one. Default: the `HFSPACES_ENDPOINTS`
+    endpoint: str | list[str] | dict[str, str | list[str]] | None = None
+    """A Space id or base URL (duplicated Space, self-hosted Gradio, the replica), a list
+    of them (a pool of copies of one Space: jobs are spread and moved off failing copies),
+    or a mapping from Space id / model id to either. Default: the `HFSPACES_ENDPOINTS`
     environment mapping, else the model's public Space."""
 
     api_key: SecretStr | Literal[False] | None = Field(

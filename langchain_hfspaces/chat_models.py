@@ -21,11 +21,10 @@ from hfspaces import (
 from hfspaces import get_model as _get_model
 from hfspaces.conversation import Conversation
 from hfspaces.models import ModelSpec
-from hfspaces.space_model import model_spec
+from hfspaces.space_model import model_spec, resolve_endpoint
 from hfspaces.spaces import adapter_for
 from hfspaces.sync import iterate_sync
 from hfspaces.tokens import count_message, count_text
-from hfspaces.transport import public_url
 from langchain_core.callbacks import (
     AsyncCallbackManager,
     AsyncCallbackManagerForLLMRun,
@@ -248,8 +247,8 @@ class ChatHFSpaces(SpaceSettings, BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         spec = self._spec()
         params: dict[str, Any] = {"model": spec.id, "space": spec.space}
-        if isinstance(self.endpoint, str):
-            params["endpoint"] = public_url(self.endpoint)  # traced: never a URL's password
+        if isinstance(self.endpoint, (str, list)):
+            params["endpoint"] = resolve_endpoint(spec, self.endpoint)  # passwords hidden
         for name in (*_SAMPLING, "max_tokens", "stop"):
             value = getattr(self, name)
             if value is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from hfspaces import Log, Progress, Queued, QueueFullWait, Started
+from hfspaces import Log, Progress, Queued, QueueFullWait, Rerouted, Started
 
 # The core re-exports get_dispatcher without an __all__ (strict mypy flags that).
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
@@ -19,7 +19,7 @@ from llama_index.core.instrumentation.events import BaseEvent
 
 dispatcher = get_dispatcher(__name__)
 
-JobEventKind = Literal["queue_wait", "queued", "started", "progress", "log"]
+JobEventKind = Literal["queue_wait", "queued", "started", "progress", "log", "rerouted"]
 
 _KINDS: dict[type, JobEventKind] = {
     QueueFullWait: "queue_wait",
@@ -27,6 +27,7 @@ _KINDS: dict[type, JobEventKind] = {
     Started: "started",
     Progress: "progress",
     Log: "log",
+    Rerouted: "rerouted",
 }
 
 
@@ -35,8 +36,9 @@ class HFSpacesJobEvent(BaseEvent):
 
     `kind` is "queue_wait" (the queue is full, the client tries again; data: reason,
     attempt, waited, retry_in), "queued" (data: rank, queue_size, eta), "started" (eta),
-    "progress" (desc, index, length, unit, progress) or "log" (level, message, title:
-    ZeroGPU posts its "waiting for a GPU" notes here)."""
+    "progress" (desc, index, length, unit, progress), "log" (level, message, title:
+    ZeroGPU posts its "waiting for a GPU" notes here) or "rerouted" (endpoint, reason,
+    error, attempt: a pool moved the job off a failing copy before any output)."""
 
     kind: JobEventKind
     model: str

@@ -57,7 +57,7 @@ class HFSpacesToolSpec(BaseToolSpec):
         *,
         image_model: str = "janus-pro-7b-image",
         vision_model: str = "janus-pro-7b",
-        endpoint: str | dict[str, str] | None = None,
+        endpoint: str | list[str] | dict[str, str | list[str]] | None = None,
         hf_token: Any = None,
         send_hf_token: bool | None = None,
         max_queue_wait: float = 600.0,

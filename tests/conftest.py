@@ -7,6 +7,7 @@ Every test talks to it over HTTP. The environment points the library at it
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -54,10 +55,19 @@ def lenient_replica() -> Iterator[object]:
         server.stop()
 
 
+def wait_idle(replica: object, bound: float = 20.0) -> None:
+    """Wait (bounded) until no job runs on the replica: in ZeroGPU mode a job an earlier test
+    left running holds its function's only slot."""
+    deadline = time.monotonic() + bound
+    while replica.stats()["running"] > 0 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def fresh_replica(replica: object) -> Iterator[object]:
     """The replica with faults off and counters cleared, reset again afterwards."""
     replica.reset()  # type: ignore[attr-defined]
+    wait_idle(replica)
     yield replica
     replica.reset()  # type: ignore[attr-defined]
 

@@ -203,8 +203,7 @@ class SpaceClient:
             )
             if reply.status in (401, 403):
                 raise errors.AuthError(
-                    f"the Space refused access (HTTP {reply.status}); a private Space needs an "
-                    "HF token with access to it (HF_TOKEN).",
+                    f"the Space refused access (HTTP {reply.status}); {self._access_advice()}",
                     space=self.space_id,
                 )
             if reply.status == 404:
@@ -261,6 +260,16 @@ class SpaceClient:
                 available=available,
             )
         return found
+
+    async def queue_size(self) -> int | None:
+        """Jobs waiting in the app's queue (`queue/status`), None when it does not say."""
+        config = await self.config()
+        reply = await self.transport.request(
+            "GET", f"{self.base_url}{config.api_prefix}/queue/status", headers=self._space_headers()
+        )
+        body = reply.json() if reply.status == 200 else None
+        size = body.get("queue_size") if isinstance(body, dict) else None
+        return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
 
     # -- files ----------------------------------------------------------------
 
@@ -760,6 +769,20 @@ class SpaceClient:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         task.add_done_callback(_log_failure)
+
+    def _access_advice(self) -> str:
+        """What a caller refused by a (private) Space can do, given who it is."""
+        if self.caller == "token":
+            return (
+                "your HF token was sent but has no access to this Space: use a token of an "
+                "account that can read it (huggingface.co/settings/tokens)."
+            )
+        if self.caller == "token_withheld":
+            return (
+                "your HF token was not sent, as this endpoint is not a Space's https "
+                "*.hf.space address; pass send_hf_token=True if it stands for one."
+            )
+        return "a private Space needs an HF token with access to it (hf_token=... or HF_TOKEN)."
 
     def _space_headers(self) -> dict[str, str]:
         """Headers for every request to the Space: the caller's own, and the HF token

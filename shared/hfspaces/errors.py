@@ -143,6 +143,13 @@ class SessionLostError(SpaceError):
     """The server dropped our session (restart, expiry) or cut the stream mid-answer."""
 
     retryable = True
+    #: The job had already sent output: running it again would run it twice.
+    after_output: bool = False
+
+
+class EndpointMismatchError(SpaceError):
+    """A copy in a pool of endpoints does not serve the same app as the others (another
+    endpoint name or other inputs); it is refused and the message names the difference."""
 
 
 class ProtocolError(SpaceError):

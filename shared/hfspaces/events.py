@@ -107,4 +107,17 @@ class Completed:
     event_id: str | None = field(default=None, compare=False)
 
 
-Event = QueueFullWait | Queued | Started | Progress | Log | Partial | TextDelta | Completed
+@dataclass(frozen=True, slots=True)
+class Rerouted:
+    """The job left copy `endpoint` of a pool before producing output, because of
+    `reason` (an `error` of that type), and goes to another copy: attempt `attempt`."""
+
+    endpoint: str
+    reason: str
+    error: str
+    attempt: int
+
+
+Event = (
+    QueueFullWait | Rerouted | Queued | Started | Progress | Log | Partial | TextDelta | Completed
+)

@@ -121,6 +121,7 @@ class Job:
             return
         self._cancelled = True
         self.client._jobs.discard(self)
+        self.client._waiting_line.leave(self)  # a job waiting for a place stops waiting
         self._close_stream()
         await self.client._cancel_on_server(self, listening=self._stream_requested)
 
@@ -136,6 +137,8 @@ class Job:
             while True:
                 async for refusal in self._wait_for_place():
                     yield refusal
+                if self._cancelled:
+                    return  # cancelled while waiting for a place: nothing on the server
                 produced = False
                 try:
                     async for event in self._stream_once():
@@ -193,7 +196,7 @@ class Job:
         line.join(self)
         attempt = asks = 0
         try:
-            while self.busy is not None:
+            while self.busy is not None and not self._cancelled:
                 attempt += 1
                 waited = loop.time() - since
                 # A wait must leave time for the join after it.
@@ -207,7 +210,7 @@ class Job:
                 if ahead:
                     delay = min(left, client.queue_backoff(attempt, None))
                     yield QueueFullWait(self.busy.reason, attempt, waited, delay, ahead)
-                    await line.wait_turn(delay)  # woken early when the line moves
+                    await line.sleep(self, delay, until_moved=True)
                     continue
                 asks += 1
                 delay = min(left, client.queue_backoff(asks, self.busy.retry_after))
@@ -219,11 +222,13 @@ class Job:
                     waited,
                 )
                 yield QueueFullWait(self.busy.reason, attempt, waited, delay)
-                await asyncio.sleep(delay)
-                self.busy = await self._rejoin(self)
+                await line.sleep(self, delay, until_moved=False)  # `cancel()` cuts it short
+                if not self._cancelled:
+                    self.busy = await self._rejoin(self)
         finally:
             line.leave(self)
-        self._joined_at = since  # the wait for a place is time spent in line too
+        if not self._cancelled:
+            self._joined_at = since  # the wait for a place is time spent in line too
 
     def _abandon(self) -> None:
         """Stop a job nobody will finish: close the stream, cancel on the server in the
@@ -232,6 +237,7 @@ class Job:
         if self._done or self._cancelled:
             return
         self._cancelled = True
+        self.client._waiting_line.leave(self)
         self._close_stream()
         if not self._ended_on_server:
             cancel = self.client._cancel_on_server(self, listening=self._stream_requested)
@@ -402,9 +408,11 @@ class Job:
             if got_output
             else " before any output"
         )
-        return errors.SessionLostError(
+        error = errors.SessionLostError(
             f"{why}{tail}. Submit the job again.", space=self.client.space_id
         )
+        error.after_output = got_output
+        return error
 
 
 class _IdleTimer:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +19,7 @@ from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
 from .models import ModelSpec, chat_space_spec, get_model
+from .pool import SEPARATOR, EndpointPool, Member, split_endpoints
 from .protocol import is_space_id
 from .secret import Secret
 from .spaces import adapter_for
@@ -26,22 +27,37 @@ from .stops import StopScanner
 from .sync import close_at_exit
 from .transport import Timeouts, public_url
 
-#: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=http://..."`
+#: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=a|b|owner/dup"`
+#: (several copies of one Space separated by `|` form a pool).
 ENDPOINTS_ENV = "HFSPACES_ENDPOINTS"
 
-EndpointSetting = str | Mapping[str, str] | None
+#: One endpoint, several (a pool), or a mapping from Space id / model id to either.
+Endpoints = str | Sequence[str]
+EndpointSetting = Endpoints | Mapping[str, Endpoints] | None
+
+
+def resolve_endpoints(spec: ModelSpec, endpoint: EndpointSetting) -> list[str]:
+    """Where to reach the model's Space: explicit endpoints, a per-Space / per-model
+    mapping, the `HFSPACES_ENDPOINTS` environment variable, or the Space id itself.
+    More than one means a pool of copies of the Space."""
+    if isinstance(endpoint, (str, list, tuple)):
+        given = split_endpoints(endpoint)
+        if given:
+            return given
+    mapping: Mapping[str, Endpoints] = (
+        endpoint if isinstance(endpoint, Mapping) else endpoints_from_env()
+    )
+    for key in (spec.id, spec.space, spec.space.lower()):
+        if key in mapping:
+            found = split_endpoints(mapping[key])
+            if found:
+                return found
+    return [spec.space]
 
 
 def resolve_endpoint(spec: ModelSpec, endpoint: EndpointSetting) -> str:
-    """Where to reach the model's Space: an explicit endpoint, a per-Space / per-model
-    mapping, the `HFSPACES_ENDPOINTS` environment variable, or the Space id itself."""
-    if isinstance(endpoint, str) and endpoint.strip():
-        return endpoint.strip()
-    mapping: Mapping[str, str] = endpoint if isinstance(endpoint, Mapping) else endpoints_from_env()
-    for key in (spec.id, spec.space, spec.space.lower()):
-        if key in mapping:
-            return mapping[key]
-    return spec.space
+    """The endpoints as they may be shown: `a|b` for a pool, never a URL's password."""
+    return SEPARATOR.join(public_url(e) for e in resolve_endpoints(spec, endpoint))
 
 
 def model_spec(model: str | ModelSpec | None, space: str | None, api_name: str | None) -> ModelSpec:
@@ -67,9 +83,10 @@ def endpoints_from_env() -> dict[str, str]:
 
 
 class SpaceModel:
-    """One model of the registry on one endpoint.
+    """One model of the registry on one endpoint, or on a pool of copies of its Space.
 
     >>> model = SpaceModel("phi-4-multimodal", endpoint="http://127.0.0.1:7860/...")
+    >>> model = SpaceModel("phi-4-multimodal", endpoint=["me/phi-4-copy", "http://gpu-box:7860"])
     >>> async for event in model.stream([Message.user("hi")]): ...
 
     Or any chat Space, no registry entry needed (`spaces.chat` says how it is driven):
@@ -99,30 +116,40 @@ class SpaceModel:
         download_images: bool = True,
     ) -> None:
         self.spec = model_spec(model, space, api_name)
-        # The URL as given may carry `user:password@`: the client gets it, nobody sees it.
-        self._target = resolve_endpoint(self.spec, endpoint)
-        self.endpoint = public_url(self._target)
+        # A URL as given may carry `user:password@`: the client gets it, nobody sees it.
+        self.endpoints = resolve_endpoints(self.spec, endpoint)
+        #: Where the model is reached, as it may be shown (`a|b` for a pool).
+        self.endpoint = SEPARATOR.join(public_url(e) for e in self.endpoints)
+        #: Several copies: jobs are spread over them and moved off failing ones.
+        self.pool = (
+            EndpointPool(self.endpoints, space=self.spec.space) if len(self.endpoints) > 1 else None
+        )
         self.adapter = adapter_for(self.spec)
         self.adapter.download = download_images
-        space_id = self.spec.space if is_space_id(self.spec.space) else None
+        self._timeouts = Timeouts.of(timeout)
+        self._max_retries = max_retries
         self._client_kwargs: dict[str, Any] = {
-            "space_id": space_id,
             # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
             "hf_token": Secret.coerce(hf_token) or False,
             "send_hf_token": send_hf_token,
             "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
-            "timeout": Timeouts.of(timeout),
+            "timeout": self._timeouts,
             "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
             "max_queue_wait": max_queue_wait,
         }
-        SpaceClient(self._target, **self._client_kwargs)  # validate the settings now
-        # One client per live loop. Weak keys alone do not free a closed loop (its client's
-        # session refers to it), so entries of closed loops are dropped on each lookup.
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        if self.pool is not None:
+            # In a pool the pool retries, on another copy, and holds a job while every
+            # copy is full: a copy's own client turns a failure or a 503 over at once.
+            self._client_kwargs.update(max_retries=0, max_queue_wait=0.0)
+        for target in self.endpoints:
+            self._new_client(target)  # validate the settings now
+        # Clients per live loop (one per endpoint). Weak keys alone do not free a closed
+        # loop (its clients' sessions refer to it), so closed loops are dropped on lookup.
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, SpaceClient]
+        ] = weakref.WeakKeyDictionary()
         self._guards: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, AsyncGenerator[None, None]
         ] = weakref.WeakKeyDictionary()
@@ -132,33 +159,83 @@ class SpaceModel:
     def __repr__(self) -> str:
         return f"SpaceModel({self.spec.id!r}, endpoint={self.endpoint!r})"
 
+    def _new_client(self, target: str) -> SpaceClient:
+        # A URL speaks for the model's Space (its ZeroGPU identity); a Space id (a
+        # duplicate) for itself.
+        own = self.spec.space if is_space_id(self.spec.space) else None
+        space_id = None if is_space_id(target) else own
+        return SpaceClient(target, space_id=space_id, **self._client_kwargs)
+
+    def client_for(self, target: str) -> SpaceClient:
+        """The client of one endpoint for the running event loop (sessions are bound to
+        one loop)."""
+        loop = asyncio.get_running_loop()
+        clients = self._clients.get(loop)
+        if clients is None:
+            self._forget_closed_loops()
+            clients = self._clients[loop] = {}
+            self._guards[loop] = _close_with_loop(loop, clients)
+        client = clients.get(target)
+        if client is None:
+            client = clients[target] = self._new_client(target)
+        return client
+
     @property
     def client(self) -> SpaceClient:
-        """The client for the running event loop (sessions are bound to one loop)."""
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            self._forget_closed_loops()
-            client = self._clients[loop] = SpaceClient(self._target, **self._client_kwargs)
-            self._guards[loop] = _close_with_loop(loop, client)
-        return client
+        """The client of the (first) endpoint for the running event loop."""
+        return self.client_for(self.endpoints[0])
 
     def _forget_closed_loops(self) -> None:
         for old in [old for old in self._clients if old.is_closed()]:
             # Normally closed by its guard at the end of `asyncio.run()`; if the loop was
-            # closed without that, its session can only be abandoned now.
-            self._clients.pop(old).transport.abandon()
+            # closed without that, its sessions can only be abandoned now.
+            for client in self._clients.pop(old).values():
+                client.transport.abandon()
             self._guards.pop(old, None)
 
     async def aclose(self) -> None:
-        """Close the client of the running loop (others close with their loop)."""
+        """Close the clients of the running loop (others close with their loop)."""
         loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
+        clients = self._clients.pop(loop, None)
         guard = self._guards.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+        if clients:
+            await asyncio.gather(*(c.aclose() for c in list(clients.values())))
         if guard is not None:
             await guard.aclose()
+
+    def health(self) -> list[dict[str, Any]]:
+        """What the client knows of each endpoint (state, load, counters; see `pool`)."""
+        if self.pool is not None:
+            return self.pool.health()
+        return [{"endpoint": self.endpoint, "state": "single"}]
+
+    async def check_endpoints(self) -> list[dict[str, Any]]:
+        """Ask each endpoint now (config, copies alike, queue size): `health()` plus
+        `state: unreachable` and the `error` for a copy that does not answer."""
+        pool = self.pool or EndpointPool(self.endpoints, space=self.spec.space)
+        return await pool.check(
+            lambda member: self.client_for(member.target).config(),
+            lambda member: self.client_for(member.target).queue_size(),
+        )
+
+    def _events(
+        self, conversation: Conversation, params: GenerationParams, serving: list[str]
+    ) -> AsyncIterator[Event | Generation]:
+        """The job's events on the one endpoint, or through the pool (which chooses the
+        copy, moves the job off failing ones and says so with `Rerouted`)."""
+        if self.pool is None:
+            return self.adapter.run(self.client, conversation, params)
+
+        def start(member: Member) -> AsyncIterator[Event | Generation]:
+            serving[0] = member.label
+            return self.adapter.run(self.client_for(member.target), conversation, params)
+
+        return self.pool.run(
+            start,
+            lambda member: self.client_for(member.target).config(),
+            deadline_s=self._timeouts.total,
+            max_attempts=len(self.endpoints) + self._max_retries,
+        )
 
     def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
         """Raise `InvalidInputError` for input the model cannot take. No network."""
@@ -175,11 +252,12 @@ class SpaceModel:
         params = params or GenerationParams()
         self.validate(conversation, params)
         scanner = StopScanner(params.stop)
-        client = self.client
-        total = client.transport.timeouts.total
-        # One deadline for the whole call: each step runs under it (never across a yield).
+        total = self._timeouts.total
+        # One deadline for the whole call (a pool's wait for a free copy and its moves
+        # included): each step runs under it (never across a yield).
         end = asyncio.get_running_loop().time() + total
-        events = self.adapter.run(client, conversation, params)
+        serving = [self.endpoint]
+        events = self._events(conversation, params, serving)
         try:
             while True:
                 try:
@@ -211,7 +289,7 @@ class SpaceModel:
                 space=self.spec.space,
                 text=scanner.text,
                 finish_reason="stop_sequence",
-                endpoint=self.endpoint,
+                endpoint=serving[0],
             )
 
     async def generate(
@@ -250,17 +328,20 @@ def check_limits(spec: ModelSpec, conversation: Conversation) -> None:
 
 
 def _close_with_loop(
-    loop: asyncio.AbstractEventLoop, client: SpaceClient
+    loop: asyncio.AbstractEventLoop, clients: SpaceClient | dict[str, SpaceClient]
 ) -> AsyncGenerator[None, None]:
     """Framework users rarely call `aclose()`. A parked async generator is closed by the
     loop at `asyncio.run()`'s end (`shutdown_asyncgens`), or when the model owning it is
-    collected: either way its `finally` closes the client's session, so none is left open."""
+    collected: either way its `finally` closes the clients' sessions, so none is left open."""
 
     async def guard() -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
-            await client.aclose()
+            if isinstance(clients, SpaceClient):
+                await clients.aclose()
+            else:
+                await asyncio.gather(*(c.aclose() for c in list(clients.values())))
 
     agen = guard()
     # Starting it registers it with the loop's async-generator hooks.

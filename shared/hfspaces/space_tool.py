@@ -29,6 +29,7 @@ from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .events import Completed, Log, Progress, Queued, QueueFullWait, Started
 from .image_files import write_new
 from .media import Media, extension_for, safe_filename, sniff_mime
+from .pool import split_endpoints
 from .schema import EndpointSchema, Output, Parameter, identifier
 from .secret import Secret
 from .space_model import _close_with_loop, endpoints_from_env
@@ -131,7 +132,9 @@ class SpaceConnection:
         max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
     ) -> None:
         self.target = target.strip()
-        mapped = endpoints_from_env().get(self.target)
+        # A pool in the environment (`space=a|b`): a connection uses its first copy.
+        copies = split_endpoints(endpoints_from_env().get(self.target, ""))
+        mapped = copies[0] if copies else None
         self.url = mapped or self.target
         self._options: dict[str, Any] = {
             "space_id": self.target if mapped else None,
@@ -417,8 +420,9 @@ def agent_message(exc: BaseException, what: str) -> str:
         wait = in_words(exc.retry_after)
         when = f"it can be called again in {wait}" if wait else "it can be called again later"
         return (
-            f"{what} ran out of free GPU quota ({message}); {when}. Tell the user; a "
-            "Hugging Face token with more quota (HF_TOKEN) avoids this."
+            # The core's message already says what this caller can do (a token, PRO, wait).
+            f"{what} ran out of GPU quota ({message}); {when}. Tell the user what the "
+            "message advises."
         )
     if isinstance(exc, errors.QueueFullError):
         return (

@@ -324,18 +324,22 @@ class Transport:
         """Send one request and return the open response (the caller reads and closes it).
 
         The origin rule: `headers` (the caller's own and the credentials) reach only the
-        origin of `trusted_host` (default: the request's own URL); a hop to any other
-        origin goes without them. With `allowed_origins`, a URL or redirect outside them
-        is refused (`ProtocolError`) before it is requested. Without `follow_redirects`
-        a redirect is returned as it is (a body that cannot be sent twice).
+        origin of `trusted_host` (default: the request's own URL); from a hop to any other
+        origin on, the request goes without them. With `allowed_origins`, a URL or
+        redirect outside them is refused (`ProtocolError`) before it is requested.
+        Without `follow_redirects` a redirect is returned as it is (a body that cannot be
+        sent twice).
         """
         trusted = origin(trusted_host or url)
+        hdrs = dict(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
             if allowed_origins is not None and origin(url) not in allowed_origins:
                 raise errors.ProtocolError(
                     f"refused to fetch {_hostport(url)}: not an origin this request may reach"
                 )
-            hdrs = dict(headers or {}) if origin(url) == trusted else {}
+            if origin(url) != trusted:
+                hdrs = {}  # and not back: a hop elsewhere cannot steer them to the Space
+
             env = self._from_env(url)
             send = hdrs
             if "auth" in env:

@@ -31,26 +31,33 @@ class WaitingLine:
 
     def __init__(self) -> None:
         self._members: list[object] = []
-        self._moved: asyncio.Event | None = None
+        #: Members sleeping now: their wake-up, and whether the line moving wakes them.
+        self._sleeping: dict[object, tuple[asyncio.Event, bool]] = {}
 
     def join(self, member: object) -> None:
         self._members.append(member)
 
     def leave(self, member: object) -> None:
-        if member in self._members:
-            head = self._members[0] is member
-            self._members.remove(member)
-            if head and self._moved is not None:
-                self._moved.set()  # wake the next in line at once
-                self._moved = None
+        """`member` got a place, gave up or was cancelled: its own sleep ends, and the
+        others waiting for their turn look again."""
+        if member not in self._members:
+            return
+        self._members.remove(member)
+        for other, (event, on_move) in list(self._sleeping.items()):
+            if other is member or on_move:
+                event.set()
 
     def ahead_of(self, member: object) -> int:
         """How many wait before `member` (0: it is the head and may ask)."""
         return self._members.index(member)
 
-    async def wait_turn(self, timeout: float) -> None:
-        """Wait until the head leaves, or `timeout` seconds."""
-        if self._moved is None:
-            self._moved = asyncio.Event()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._moved.wait(), timeout)
+    async def sleep(self, member: object, seconds: float, *, until_moved: bool) -> None:
+        """Sleep up to `seconds`; less when `member` leaves the line (cancelled), or, with
+        `until_moved`, when anyone leaves it (its turn may have come)."""
+        event = asyncio.Event()
+        self._sleeping[member] = (event, until_moved)
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
+        finally:
+            self._sleeping.pop(member, None)

@@ -25,7 +25,7 @@ def test_agent_uses_spaces_it_was_never_told_about(fresh_replica: Any, tmp_path:
     assert "tool generate: Kokoro TTS: /generate(text, voice, speed)" in out
     assert "tool transcribe: Whisper Large V3: /transcribe(inputs, task)" in out
     assert "agent: I said it and listened back. Transcript: hello from a space you never saw" in out
-    (clip,) = tmp_path.glob("*.wav")  # the spoken clip, saved by the tool, then uploaded
+    (clip,) = (tmp_path / "speech").glob("*.wav")  # the spoken clip: saved, then uploaded
     assert clip.stat().st_size > 10_000
     calls = [c["fn"] for c in fresh_replica.stats()["calls"]]
     assert calls == ["generate", "transcribe"]

@@ -89,13 +89,16 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     text = result.stdout
-    for heading in ("1. LangChain", "2. LlamaIndex", "3. Agent tool", "4. Phi-4"):
+    for heading in ("1. LangChain", "2. LlamaIndex", "3. Agent tool", "4. Phi-4", "5. An agent"):
         assert heading in text
-    assert "demo finished: 4 ok, 0 skipped, 0 failed" in text
+    assert "agent: I said it and listened back. Transcript: hello from a space" in text
+    assert "demo finished: 5 ok, 0 skipped, 0 failed" in text
     assert "replica stopped" in text
     assert 'You said: "What do you hear in this clip?"' in text
-    images = sorted(out.iterdir())
+    images = sorted(out.glob("*.webp"))
     assert len(images) == 2 and all(p.stat().st_size > 0 for p in images)
+    (clip,) = (out / "speech").glob("*.wav")  # step 5: what the agent said, then heard
+    assert clip.stat().st_size > 0
     assert str(out) in text
 
 

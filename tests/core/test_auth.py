@@ -281,3 +281,36 @@ def test_secret_never_prints() -> None:
         pickle.dumps(secret)
     with pytest.raises(TypeError):
         SpaceClient("http://127.0.0.1:1", space_id=PHI4_SPACE, hf_token=12345)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "advice"),
+    [
+        ({"hf_token": False}, "HF_TOKEN"),
+        ({"hf_token": TOKEN}, "send_hf_token=True"),
+        ({"hf_token": TOKEN, "send_hf_token": True}, "has no access"),
+    ],
+)
+async def test_a_refused_config_gives_advice_the_caller_can_use(
+    kwargs: dict[str, Any], advice: str
+) -> None:
+    """Hostile server (the replica serves no private Space): /config answers 401."""
+    from aiohttp import web
+
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"error": "private"}, status=401)
+
+    app = web.Application()
+    app.router.add_get("/config", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with SpaceClient(url, space_id=PHI4_SPACE, **kwargs) as client:
+            with pytest.raises(errors.AuthError, match=advice) as info:
+                await client.config()
+        assert TOKEN not in str(info.value)
+    finally:
+        await runner.cleanup()

@@ -244,3 +244,28 @@ async def test_stop_sequences_cut_a_streaming_chat_space(template_chat_url: str)
         await model.aclose()
     assert result.text == "sys=You are a friendly Chatbot. max=512 "
     assert result.finish_reason == "stop_sequence"
+
+
+async def test_phi4_space_through_the_generic_adapter(fresh_replica: Any) -> None:
+    """The seed Phi-4 Space needs no adapter of its own to chat: its queued `chat` endpoint
+    (Chatbot in and out, sampling inputs with defaults) is found, and the history, with the
+    new turn and its image, is sent as Chatbot messages. (Its unqueued `add_message` helper
+    is not taken.)"""
+    from hfspaces.replica import PHI4_SPACE
+
+    model = SpaceModel(space=PHI4_SPACE)
+    conversation = [
+        Message.system("Be brief"),
+        Message.user("hi"),
+        Message.assistant("hello"),
+        Message.user("and this?", Media.of(make_png())),
+    ]
+    try:
+        deltas, result = await collect(model, conversation)
+    finally:
+        await model.aclose()
+    assert len(deltas) > 3 and "".join(deltas) == result.text
+    assert result.text == (
+        'Turn 2. You said: "and this?". Image 1 is a 32×24 image, mostly red and white.'
+    )
+    assert fresh_replica.stats()["predicts_total"] == 0  # no add_message step

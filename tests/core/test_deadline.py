@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from _support import wait_until
 from aiohttp import web
 from hfspaces import ImagePart, Media, Message, SpaceClient, SpaceModel, TextPart, Timeouts, errors
 
@@ -30,7 +31,9 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
     async def start(handler: Handler) -> str:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", handler)
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
+        # handler_cancellation: a hanging handler ends when its client leaves (no task
+        # left in the session loop for the next tests).
+        runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -77,6 +80,10 @@ async def slow_network(serve: Any, phi4_url: str) -> str:
 
     async def forward(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(DELAY)
+        if request.transport is None or request.transport.is_closing():
+            # The client gave up: forward nothing (a join would run for nobody and hold
+            # the one-slot replica's GPU for the tests after this one).
+            return web.Response(status=499)
         body = await request.read()
         headers = {
             k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
@@ -108,7 +115,7 @@ async def test_phi4_with_an_image_ends_at_the_total_deadline(
 ) -> None:
     # config, upload, add-turn predict, join: 4 x 0.7 s before the stream even opens,
     # against a 2 s deadline. Per-step budgets let this run past 4 s.
-    fresh_replica.configure(queue_delay=5.0)
+    fresh_replica.configure(queue_delay=3.0)
     model = SpaceModel("phi-4-multimodal", endpoint=slow_network, timeout=2.0)
     message = Message("user", [ImagePart(Media.of(png_bytes)), TextPart("what is this?")])
     started = time.monotonic()
@@ -117,3 +124,5 @@ async def test_phi4_with_an_image_ends_at_the_total_deadline(
     elapsed = time.monotonic() - started
     await model.aclose()
     assert elapsed < 3.0, elapsed
+    # Whatever reached the replica ends (cancelled, or its GPU wait over) before the next test.
+    await wait_until(lambda: fresh_replica.stats()["running"] == 0, what="replica idle")

@@ -329,6 +329,7 @@ async def test_quota_error_with_wait(fresh_replica: Any, phi4_url: str) -> None:
     err = info.value
     assert err.retry_after == timedelta(minutes=9, seconds=48)
     assert "<a" not in str(err) and "You called anonymously" in str(err)
+    assert "huggingface.co/settings/tokens" in str(err)  # the runtime's own hint
     assert fresh_replica.stats()["joins_total"] == 1  # not retried by default
 
 

@@ -86,7 +86,9 @@ async def test_retry_after_hint_is_used(fresh_replica: Any, janus_url: str) -> N
     assert wait.retry_in == 1.0
 
 
-async def test_cancel_while_waiting_sends_nothing_more(fresh_replica: Any, janus_url: str) -> None:
+async def test_cancel_while_waiting_ends_the_wait_and_sends_nothing_more(
+    fresh_replica: Any, janus_url: str
+) -> None:
     fresh_replica.configure(join_status=503, retry_after=0)
     async with quick(janus_url) as client:
         client.queue_backoff_range = (5.0, 5.0)
@@ -94,9 +96,8 @@ async def test_cancel_while_waiting_sends_nothing_more(fresh_replica: Any, janus
         reader = asyncio.ensure_future(job.result())
         await asyncio.sleep(0.1)  # the job is now sleeping between attempts
         await job.cancel()
-        reader.cancel()
-        with pytest.raises((asyncio.CancelledError, errors.CancelledJobError)):
-            await reader
+        with pytest.raises(errors.CancelledJobError):  # at once, not after the 5 s wait
+            await asyncio.wait_for(reader, 2)
     stats = fresh_replica.stats()
     assert stats["joins_total"] == 1 and stats.get("cancels", 0) == 0
 
@@ -157,3 +158,27 @@ async def test_twenty_concurrent_calls_through_a_one_slot_space(
     assert sum(1 for w in results if w) >= 10  # most callers had to wait
     for waits in results:
         assert [w.attempt for w in waits] == list(range(1, len(waits) + 1))
+
+
+async def test_cancel_in_the_line_wakes_the_one_behind(fresh_replica: Any, janus_url: str) -> None:
+    fresh_replica.configure(join_status=503, join_fail_count=2, retry_after=0)
+    async with quick(janus_url) as client:
+        client.queue_backoff_range = (5.0, 5.0)
+        first = await client.submit("generate_image", IMAGE)
+        second = await client.submit("generate_image", IMAGE)
+        second_events: list[Any] = []
+
+        async def read_second() -> None:
+            async for event in second:
+                second_events.append(event)
+
+        readers = [asyncio.ensure_future(first.result()), asyncio.ensure_future(read_second())]
+        await asyncio.sleep(0.1)  # first is the head, second waits its turn
+        await first.cancel()
+        client.queue_backoff_range = FAST  # the new head asks soon
+        await asyncio.wait_for(readers[1], 10)
+        with pytest.raises(errors.CancelledJobError):
+            await readers[0]
+    waits = [e for e in second_events if isinstance(e, QueueFullWait)]
+    assert waits[0].ahead == 1 and waits[-1].ahead == 0
+    assert isinstance(second_events[-1], Completed)

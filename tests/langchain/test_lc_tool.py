@@ -19,7 +19,8 @@ from langchain_hfspaces import HFSpacesImageTool
 
 @pytest.fixture
 async def image_tool(rep: Any) -> AsyncIterator[HFSpacesImageTool]:
-    tool = HFSpacesImageTool(max_retries=0)  # a refused join fails at once
+    # A refused join fails at once; a full queue is waited through for 1 s at most.
+    tool = HFSpacesImageTool(max_retries=0, max_queue_wait=1.0)
     yield tool
     await tool.aclose()
 
@@ -77,7 +78,8 @@ async def test_quota_error_says_when_to_retry(image_tool: HFSpacesImageTool, rep
 
 
 async def test_busy_space_says_try_again(image_tool: HFSpacesImageTool, rep: Any) -> None:
-    rep.configure(join_status=503)  # the queue is full
+    rep.configure(join_status=503, retry_after=0)  # the queue is full, and stays full
+    image_tool.max_queue_wait = 0.5  # waited through, up to this bound
     message = await image_tool.ainvoke(call({"prompt": "a fox"}))
     assert message.status == "error" and "busy" in message.content
 

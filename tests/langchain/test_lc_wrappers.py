@@ -64,6 +64,16 @@ async def test_assigned_settings_take_effect_on_the_next_call(phi4: ChatHFSpaces
         await phi4.ainvoke("slow")
 
 
+async def test_a_mapping_changed_in_place_takes_effect(rep: Any, phi4_url: str) -> None:
+    llm = ChatHFSpaces(endpoint={"microsoft/phi-4-multimodal": phi4_url}, max_retries=0)
+    assert "Turn 1" in (await llm.ainvoke("hi")).text
+    assert isinstance(llm.endpoint, dict)
+    llm.endpoint["microsoft/phi-4-multimodal"] = DEAD  # the same dict, changed in place
+    with pytest.raises(ConnectError):
+        await llm.ainvoke("hi")
+    await llm.aclose()
+
+
 async def test_configurable_fields_variants_use_their_own_settings(phi4: ChatHFSpaces) -> None:
     configurable = phi4.configurable_fields(
         endpoint=ConfigurableField(id="endpoint"), max_retries=ConfigurableField(id="retries")
@@ -105,8 +115,10 @@ def test_pickling_an_explicit_token_that_is_not_hf_token_is_refused(
     model = ChatHFSpaces(hf_token=TOKEN)
     with pytest.raises(TypeError, match="set HF_TOKEN"):
         pickle.dumps(model)
-    anonymous = pickle.loads(pickle.dumps(ChatHFSpaces()))
-    assert anonymous.api_key is None
+    assert pickle.loads(pickle.dumps(ChatHFSpaces())).api_key is None  # no token anywhere
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    anonymous = pickle.dumps(ChatHFSpaces(hf_token=False))  # anonymous on purpose: kept
+    assert TOKEN.encode() not in anonymous and pickle.loads(anonymous).api_key is False
 
 
 async def test_image_tool_deepcopies_and_pickles(
@@ -157,10 +169,12 @@ def _tool_call(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-async def test_image_tool_sends_queue_and_progress_events(
-    rep: Any, recorder: Recorder, mode: str
-) -> None:
-    rep.configure(queue_delay=0.1)  # Janus has no progress; a GPU wait brings ZeroGPU's logs
+async def test_image_tool_sends_queue_events(rep: Any, recorder: Recorder, mode: str) -> None:
+    """The tool's job news reaches the tool run's handlers, as the chat model's does: two
+    refused joins (a full ZeroGPU queue) waited through, the queue, the start, and
+    ZeroGPU's log lines while it waits for a GPU. (The real Janus Space reports no
+    gr.Progress; progress would take the same path.)"""
+    rep.configure(join_status=503, join_fail_count=2, retry_after=0, queue_delay=0.1)
     tool = HFSpacesImageTool()
     config: Any = {"callbacks": [recorder]}
     args = _tool_call({"prompt": "a lighthouse", "seed": 5, "num_images": 2})
@@ -170,9 +184,12 @@ async def test_image_tool_sends_queue_and_progress_events(
         message = await tool.ainvoke(args, config)
     assert "Generated 2 images" in message.content
     names = recorder.names()
-    assert {"hfspaces_queue", "hfspaces_started", "hfspaces_log"} <= set(names)
+    assert names.count("hfspaces_queue_wait") == 2
+    assert names.index("hfspaces_queue_wait") < names.index("hfspaces_queue")
+    assert names.index("hfspaces_queue") < names.index("hfspaces_started")
     logs = recorder.events("hfspaces_log")
     assert logs[0]["model"] == "janus-pro-7b-image" and logs[0]["title"] == "ZeroGPU queue"
+    assert len(recorder.run_ids) == 1
     await tool.aclose()
 
 
@@ -184,7 +201,7 @@ async def test_image_tool_events_appear_in_astream_events(rep: Any) -> None:
         async for e in tool.astream_events({"prompt": "a boat", "seed": 1}, version="v2")
         if e["event"] == "on_custom_event"
     ]
-    assert "hfspaces_log" in {e["name"] for e in events}
+    assert {"hfspaces_queue", "hfspaces_started", "hfspaces_log"} <= {e["name"] for e in events}
     await tool.aclose()
 
 
@@ -296,8 +313,10 @@ async def test_a_bad_answer_twice_raises_a_typed_error_with_the_raw_text(
     rep.configure(answer_words=3)  # the replica cuts its JSON after three words
     with pytest.raises(StructuredOutputError, match="after 2 attempts") as caught:
         await janus.with_structured_output(Receipt).ainvoke([picture("read it")])
-    assert caught.value.raw_text.startswith('{"merchant":') and "JSON is invalid" in str(
-        caught.value
+    assert (
+        caught.value.raw_text.startswith('{"merchant":')
+        and caught.value.space == "deepseek-ai/Janus-Pro-7B"
+        and "JSON is invalid" in str(caught.value)
     )
     raw = await janus.with_structured_output(Receipt, include_raw=True).ainvoke(
         [picture("read it")]

@@ -48,14 +48,17 @@ async def test_join_transient_status_is_retried_then_succeeds(
     await guard.check(client)
 
 
-async def test_join_503_queue_full_after_retries(rep: Any, phi4_url: str) -> None:
+async def test_join_503_queue_full_after_max_queue_wait(rep: Any, phi4_url: str) -> None:
+    # A full queue is waited through (backoff, one QueueFullWait per wait), not retried
+    # `max_retries` times: the typed error comes at `max_queue_wait`.
     rep.configure(join_status=503, retry_after=0)
     guard = LeakGuard()
-    client = fast_client(phi4_url, space_id=PHI4_SPACE, max_retries=2)
+    client = fast_client(phi4_url, space_id=PHI4_SPACE, max_retries=2, max_queue_wait=0.3)
+    job = await client.submit("chat", history())
     with pytest.raises(errors.QueueFullError) as info:
-        await client.submit("chat", history())
-    assert joins(rep) == 3  # 1 + max_retries attempts, then the typed error
-    assert "Queue is full" in str(info.value)
+        await job.result()
+    assert joins(rep) > 3  # not bounded by max_retries
+    assert "Queue is full" in str(info.value) and "max_queue_wait" in str(info.value)
     assert info.value.retryable
     await guard.check(client)
 

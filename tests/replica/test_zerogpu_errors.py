@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE
+from hfspaces.replica.runtime import GRADIO_TITLES
 from hfspaces.replica.samples import sample_image_path
 from replica_wire import chat_inputs, completed, run_job, text_message, upload
 
@@ -66,6 +67,11 @@ ROWS_047: dict[str, tuple[str, str, str]] = {
 }
 
 
+# On a gradio older than 5.2 (5.1.0 itself) every error is served the 5.1.0 way; the tests
+# that read titles need a newer gradio.
+titled = pytest.mark.skipif(not GRADIO_TITLES, reason="gradio < 5.2 sends no error titles")
+
+
 def _gradio51(message: str, text: str) -> str:
     return text or repr(message)
 
@@ -89,7 +95,7 @@ async def test_every_error_row(rep: Any, http: aiohttp.ClientSession, version: s
     done = completed(await _understand(http, rep))
     out = done["output"]
     assert not done["success"]
-    if legacy:
+    if legacy or not GRADIO_TITLES:
         assert "title" not in out and "title" not in done
         assert out["error"] == _gradio51(message, text)
     else:
@@ -97,6 +103,7 @@ async def test_every_error_row(rep: Any, http: aiohttp.ClientSession, version: s
     assert completed(await _understand(http, rep))["success"]  # the fault fired once
 
 
+@titled
 async def test_gradio51_switch_is_for_janus_only(rep: Any, http: aiohttp.ClientSession) -> None:
     rep.configure(gradio_errors="5.1", gpu_error="aborted", gpu_error_count=1)
     msgs = await run_job(http, rep.url_for(PHI4_SPACE), 11, chat_inputs([text_message("x")]))
@@ -104,6 +111,7 @@ async def test_gradio51_switch_is_for_janus_only(rep: Any, http: aiohttp.ClientS
     assert (out["title"], out["error"]) == (WORKER, "GPU task aborted")
 
 
+@titled
 async def test_worker_error_from_a_missing_image(rep: Any, http: aiohttp.ClientSession) -> None:
     base = rep.url_for(JANUS_SPACE)
     out = completed(await run_job(http, base, 2, [None, "hi", 42, 0.95, 0.1], 10))["output"]
@@ -114,6 +122,7 @@ async def test_worker_error_from_a_missing_image(rep: Any, http: aiohttp.ClientS
     assert out == {"error": "'AttributeError'", "duration": 10, "visible": True}
 
 
+@titled
 @pytest.mark.parametrize(("token", "label", "hint"), [
     (None, "ZeroGPU", TOKENS_HINT),
     ("hf_alice", "free ZeroGPU", "Subscribe to Hugging Face PRO to get 40 min of ZeroGPU quota a "
@@ -144,6 +153,7 @@ async def test_quota_047_regular_user_plain_text(rep: Any, http: aiohttp.ClientS
     )
 
 
+@titled
 async def test_illegal_duration_above_the_maximum(rep: Any, http: aiohttp.ClientSession) -> None:
     rep.configure(max_gpu_duration=100)
     out = completed(await _understand(http, rep))["output"]
@@ -164,9 +174,12 @@ async def test_expired_hub_jwt_is_the_schedulers_401(rep: Any,
                              (True, "'Expired ZeroGPU proxy token'")):
         rep.configure(gradio_errors="5.1" if legacy else "installed")
         out = completed(await _understand(http, rep, {"x-zerogpu-token": old}))["output"]
+        if not GRADIO_TITLES:
+            expected = "'Expired ZeroGPU proxy token'"
         assert out["error"] == expected and out.get("title", CLIENT) == CLIENT
 
 
+@titled
 async def test_gpu_wait_logs_and_duration_warning(rep: Any, http: aiohttp.ClientSession) -> None:
     # 0.05 s declared and the call lasts longer: the runtime warns it may be aborted.
     rep.configure(queue_delay=0.05, gpu_durations={"chat": 0.05}, token_delay=0.05,
@@ -196,6 +209,7 @@ async def test_spaces_047_has_no_duration_warning(rep: Any, http: aiohttp.Client
     assert completed(msgs)["success"] and not [m for m in msgs if m["msg"] == "log"]
 
 
+@titled
 async def test_refused_hf_token_falls_back_to_ip_quota(rep: Any,
                                                        http: aiohttp.ClientSession) -> None:
     msgs = await _understand(http, rep, {"x-hf-authorization": "Bearer hf_revoked"})

@@ -71,7 +71,7 @@ async def test_one_job_per_function_other_function_runs(
     assert (await join(http, base, 3, ["c", 1, 5, 1.0], slow, 20)).status == 200
     await _wait_running(rep, 1)
     msgs = await run_job(http, base, 2, [None, "q", 42, 0.95, 0.1], 10, None)
-    assert completed(msgs)["output"]["title"] == "ZeroGPU worker error"
+    assert "AttributeError" in completed(msgs)["output"]["error"]  # ran, in the worker
     assert (await _drain(http, base, slow))["success"]
 
 

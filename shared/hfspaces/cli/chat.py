@@ -48,7 +48,7 @@ def build_conversation(
 
 def prepare(
     model_name: str | None,
-    endpoint: str | None,
+    endpoint: list[str] | None,
     timeout: float | None,
     conversation: list[Message],
     params: GenerationParams,

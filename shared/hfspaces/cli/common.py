@@ -37,10 +37,11 @@ MAX_ERROR = 2000
 # -- options shared by the job commands --------------------------------------------------
 
 EndpointOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--endpoint",
-        help="Space id or URL to call (default: $HFSPACES_ENDPOINTS, else the live Space).",
+        help="Space id or URL to call; repeat it (or separate with '|') for a pool of copies "
+        "of the Space (default: $HFSPACES_ENDPOINTS, else the live Space).",
         show_default=False,
     ),
 ]

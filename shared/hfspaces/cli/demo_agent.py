@@ -109,7 +109,7 @@ def step_unknown_space_agent(ctx: DemoContext) -> None:
         raise StepSkipped(f"LangChain agents / HFSpacesToolkit not available ({exc})") from exc
     from ..replica.config import STT_SPACE, TTS_SPACE  # served by the demo's replica
 
-    folder = Path(ctx.out).resolve()
+    folder = Path(ctx.out).resolve() / "speech"  # the clip it says, then hears
     toolkit = HFSpacesToolkit([TTS_SPACE, STT_SPACE], output_dir=folder, input_dir=folder)
     tools = toolkit.get_tools()
     for tool in tools:

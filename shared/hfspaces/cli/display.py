@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from ..events import Event, Log, Queued, QueueFullWait, Started, TextDelta
+from ..events import Event, Log, Queued, QueueFullWait, Rerouted, Started, TextDelta
 from ..events import Progress as ProgressEvent
 from ..generation import Generation
 
@@ -58,6 +58,8 @@ def describe(event: Event) -> str | None:
         return "running" + (f" (ETA {_seconds(event.eta)})" if event.eta else "")
     if isinstance(event, ProgressEvent):
         return describe_progress(event)
+    if isinstance(event, Rerouted):
+        return f"moved off {event.endpoint} ({event.error}); trying another copy"
     if isinstance(event, Log):
         title = f"{event.title}: " if event.title and event.title != event.message else ""
         return f"[{event.level.lower()}] {title}{event.message}"

@@ -17,7 +17,8 @@ def replica(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     debug: DebugOpt = False,
 ) -> None:
-    """Serve local replicas of the Janus-Pro-7B and Phi-4 Spaces until Ctrl-C.
+    """Serve local replicas of the Janus-Pro-7B and Phi-4 Spaces, and of four Space shapes
+    (hfspaces-replica/...: FLUX, Whisper, Kokoro, a multimodal chat), until Ctrl-C.
 
     Prints '<space id> <url>' per Space and 'hub <url>'. Other options of
     `python -m hfspaces.replica` pass through: --token-delay, --answer-words,

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
+from ..client import SpaceClient
 from ..errors import InvalidInputError
+from ..pool import EndpointPool, split_endpoints
 from ..schema import EndpointSchema, Parameter, SpaceSchema
+from ..space_model import endpoints_from_env
 from ..space_tool import SpaceConnection, SpaceTool, ToolResult
 from .common import (
     DebugOpt,
@@ -23,6 +28,7 @@ from .common import (
     run_guarded,
 )
 from .display import make_display
+from .models import endpoint_line
 
 DEFAULT_OUT = Path("hfspaces-outputs")
 TargetArg = Annotated[str, typer.Argument(help="Space id (owner/name) or URL of a Gradio app.")]
@@ -40,13 +46,13 @@ def info(
     """Print each endpoint's typed parameters and outputs."""
     connection = run_guarded(lambda: SpaceConnection(target, timeout=timeout), debug=debug)
 
-    async def read() -> SpaceSchema:
+    async def read() -> tuple[SpaceSchema, list[dict[str, Any]]]:
         try:
-            return await connection.client.schema()
+            return await connection.client.schema(), await copies_health(target, timeout)
         finally:
             await connection.aclose()
 
-    schema = run_async(read, debug=debug, as_json=as_json)
+    schema, copies = run_async(read, debug=debug, as_json=as_json)
     endpoints = [
         e
         for e in schema.endpoints
@@ -54,12 +60,31 @@ def info(
     ]
     if as_json:
         emit_json({"title": schema.title, "version": schema.version,
-                   "endpoints": [endpoint_record(e) for e in endpoints]})  # fmt: skip
+                   "endpoints": [endpoint_record(e) for e in endpoints],
+                   **({"copies": copies} if copies else {})})  # fmt: skip
         return
     print(f"{schema.title or target} (gradio {schema.version})")
+    if copies:
+        Console(highlight=False).print("\n".join(endpoint_line(c) for c in copies))
     for endpoint in endpoints:
         print()
         print(endpoint_text(endpoint))
+
+
+async def copies_health(target: str, timeout: float | None) -> list[dict[str, Any]]:
+    """Each copy's health when `HFSPACES_ENDPOINTS` names several for `target` (a pool;
+    `hfspaces info` reads the first): reachable, same app, queue size. Else []."""
+    copies = split_endpoints(endpoints_from_env().get(target.strip(), ""))
+    if len(copies) < 2:
+        return []
+    clients = {c: SpaceClient(c, timeout=timeout, max_retries=0) for c in copies}
+    try:
+        return await EndpointPool(copies, space=target).check(
+            lambda member: clients[member.target].config(),
+            lambda member: clients[member.target].queue_size(),
+        )
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients.values()))
 
 
 def endpoint_record(e: EndpointSchema) -> dict[str, Any]:

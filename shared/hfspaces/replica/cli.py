@@ -14,7 +14,8 @@ from .config import GRADIO_ERRORS, SPACES, SPACES_VERSIONS, ReplicaConfig
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m hfspaces.replica",
-        description="Serve local replicas of the Janus-Pro-7B and Phi-4-multimodal Spaces.",
+        description="Serve local replicas of the Janus-Pro-7B and Phi-4-multimodal Spaces "
+        "and of four Space shapes (hfspaces-replica/...: FLUX, Whisper, Kokoro, a chat).",
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")

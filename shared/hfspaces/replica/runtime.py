@@ -86,10 +86,30 @@ def legacy_errors(state: ReplicaState, space: str) -> bool:
     return state.config.gradio_errors == "5.1" and space in GRADIO_5_1_SPACES
 
 
+# gr.Error(title=) exists from gradio 5.2 on; before, gradio sends str(error) itself.
+GRADIO_TITLES = "title" in inspect.signature(gr.Error).parameters
+
+
+class _HTMLError(gr.Error):
+    """The runtime's HTMLError: ``str()`` is the plain-text alternative (gradio < 5.2)."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def failure_error(state: ReplicaState, space: str, failure: msgs.Failure) -> gr.Error:
-    """The gr.Error the runtime raises; under gradio 5.1.0 the text is ``str(error)`` (the
-    middleware then drops the title, which 5.1.0 never sends)."""
+    """The gr.Error the runtime raises. With ``gradio_errors="5.1"`` on a gradio with titles
+    the text is already 5.1.0's ``str(error)`` (the middleware then drops the title); a real
+    gradio < 5.2 renders ``str(error)`` itself."""
     state.stats.bump("gpu_errors")
+    if not GRADIO_TITLES:
+        if failure.html:
+            return _HTMLError(failure.message, failure.text or failure.message)
+        return gr.Error(failure.message)
     text = failure.gradio51 if legacy_errors(state, space) else failure.message
     return app_error(text, failure.title)
 
@@ -98,7 +118,11 @@ def zerogpu_log(entry: tuple[str, str, str]) -> None:
     """gr.Info / gr.Success / gr.Warning with the runtime's title, inside the running event."""
     title, message, level = entry
     cls = {"info": gr.Info, "success": getattr(gr, "Success", gr.Info), "warning": gr.Warning}
-    cls[level](message, title=title)
+    log_fn = cls[level]
+    if "title" in inspect.signature(log_fn).parameters:  # gradio >= 5.2
+        log_fn(message, title=title)
+    else:
+        log_fn(message)
 
 
 def _schedule_failure(state: ReplicaState, fn: str, identity: Identity, caller: msgs.Caller,

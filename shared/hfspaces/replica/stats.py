@@ -24,6 +24,7 @@ MAX_CALLS = 1000  # keep the per-call log bounded under load tests
 class Stats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._running = 0  # a gauge: jobs in flight survive clear()
         self.clear()
 
     def clear(self) -> None:
@@ -33,7 +34,6 @@ class Stats:
             self._predicts: dict[str, dict[str, int]] = {}
             self._calls: list[dict[str, Any]] = []
             self._requests: list[dict[str, Any]] = []
-            self._running = 0
 
     def bump(self, key: str, n: int = 1) -> None:
         with self._lock:

@@ -1,7 +1,7 @@
 """Any chat Space as a chat model: find its chat endpoint in `/config`, send the
 conversation the way that endpoint can take it, stream the answer as text deltas.
 
-Recognised endpoints (gradio 5 and 6):
+Recognised endpoints (gradio 5 and 6; named, public and queued, as tools are):
 
 - `gr.ChatInterface` (`/chat` on gradio 5, the function's name on gradio 6): a Textbox or
   MultimodalTextbox message, the history as a session `State`, additional inputs; the
@@ -151,11 +151,12 @@ def find_chat_endpoint(
                 available=config.api_names,
             )
         return chat
-    for endpoint in schema.endpoints:
-        if endpoint.endpoint.visibility == "public" and endpoint.api_name:
-            chat = read_chat_endpoint(config, endpoint)
-            if chat is not None:
-                return chat
+    # Offered endpoints only: named, public and queued (unqueued ones are UI helpers, such
+    # as a step that only appends the user's turn to the Chatbot).
+    for endpoint in schema.offered():
+        chat = read_chat_endpoint(config, endpoint)
+        if chat is not None:
+            return chat
     raise EndpointNotFoundError(
         "the app has no chat endpoint (a gr.ChatInterface, or a Chatbot in and out); its "
         f"api_names: {', '.join('/' + a for a in config.api_names) or '(none)'}",
