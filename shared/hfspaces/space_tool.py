@@ -421,7 +421,7 @@ def agent_message(exc: BaseException, what: str) -> str:
         when = f"it can be called again in {wait}" if wait else "it can be called again later"
         # The core's message already says what this caller can do (a token, PRO, wait).
         return (
-            f"{what} ran out of free GPU quota ({message}); {when}. "
+            f"{what} ran out of GPU quota ({message}); {when}. "
             "Tell the user what the message advises."
         )
     if isinstance(exc, errors.QueueFullError):

@@ -106,14 +106,14 @@ async def test_zerogpu_false_lifts_the_limits(lenient: Any, http: aiohttp.Client
 
 
 async def test_service_time_is_a_minimum_per_gpu_call() -> None:
-    # Checked through the replica's own clock (its stats), not by timing the test.
+    # A lower bound (the images take milliseconds; the call must still last 0.3 s): load on
+    # the machine can only lengthen it, so this is a check of behaviour, not of speed.
     with Replica(ReplicaConfig(image_size=16, service_time=0.3)) as rep:
         base = rep.url_for(JANUS_SPACE)
         async with aiohttp.ClientSession() as http:
             sh = new_session()
+            started = asyncio.get_running_loop().time()
             assert (await join(http, base, 3, ["a", 1, 5, 1.0], sh, 20)).status == 200
-            await _wait_running(rep, 1)
-            await asyncio.sleep(0.15)
-            assert rep.stats()["running"] == 1  # the images are drawn; the call is not over
             assert (await _drain(http, base, sh))["success"]
+            assert asyncio.get_running_loop().time() - started >= 0.3
         assert rep.stats()["jobs_completed"] == 1
