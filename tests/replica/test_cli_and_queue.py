@@ -68,3 +68,17 @@ async def test_concurrency_limit_queues_jobs_with_ranks() -> None:
         assert max(ranks) >= 1
         assert all(run[-1]["success"] for run in runs)
         assert rep.stats()["jobs_completed"] == 3
+
+
+def test_cli_flags_for_zerogpu_mode() -> None:
+    from hfspaces.replica.cli import build_parser, config_from_args
+
+    default = config_from_args(build_parser().parse_args([]))
+    assert default.zerogpu and default.service_time == 0 and default.gradio_errors == "installed"
+    args = build_parser().parse_args([
+        "--no-zerogpu", "--service-time", "0.5", "--duration-factor", "1.5",
+        "--spaces-version", "0.47", "--gradio-errors", "5.1",
+    ])
+    config = config_from_args(args)
+    assert (config.zerogpu, config.service_time, config.duration_factor) == (False, 0.5, 1.5)
+    assert (config.spaces_version, config.gradio_errors) == ("0.47", "5.1")

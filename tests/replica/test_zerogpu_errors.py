@@ -103,6 +103,18 @@ async def test_every_error_row(rep: Any, http: aiohttp.ClientSession, version: s
     assert completed(await _understand(http, rep))["success"]  # the fault fired once
 
 
+async def test_queue_timeout_after_the_wait_charges_nothing(
+    rep: Any, http: aiohttp.ClientSession
+) -> None:
+    rep.configure(gpu_error="queue_timeout", gpu_error_count=1)
+    msgs = await _understand(http, rep)
+    assert [m["log"] for m in msgs if m["msg"] == "log"] == [
+        "Waiting for a GPU to become available"]
+    assert not completed(msgs)["success"] and sum(rep.stats()["quota_used"].values()) == 0
+    again = await _understand(http, rep)  # the fault is spent: no wait, no logs
+    assert completed(again)["success"] and not [m for m in again if m["msg"] == "log"]
+
+
 @titled
 async def test_gradio51_switch_is_for_janus_only(rep: Any, http: aiohttp.ClientSession) -> None:
     rep.configure(gradio_errors="5.1", gpu_error="aborted", gpu_error_count=1)

@@ -199,12 +199,12 @@ async def gpu_call(state: ReplicaState, space: str, fn: str,
         finally:
             stats.call(space, fn, identity.key, identity.token_status, headers, charged)
         delay = float(faults.queue_delay)
-        timeout = faults.gpu_error == "queue_timeout"
+        timeout = faults.gpu_error == "queue_timeout" and faults.fire("gpu_error", fn)
         if delay > 0 or timeout:
             stats.bump("gpu_waits")
             zerogpu_log(msgs.WAITING_LOG)
             await asyncio.sleep(delay)
-            if timeout and faults.fire("gpu_error", fn):
+            if timeout:
                 state.quota.refund(identity.key, charged)
                 raise failure_error(state, space, msgs.queue_timeout(config.spaces_version,
                                                                      caller))
