@@ -28,11 +28,11 @@ def settings(token_delay: float = 0.02) -> Iterator[dict[str, Any]]:
     if os.environ.get("HFSPACES_ENDPOINTS"):
         yield {}
         return
-    from hfspaces.replica import JANUS_SPACE, PHI4_SPACE, Replica, ReplicaConfig
+    from hfspaces.replica import SPACES, Replica, ReplicaConfig
 
     with Replica(ReplicaConfig(token_delay=token_delay)).start() as replica:
         print(f"(HFSPACES_ENDPOINTS is unset: started the embedded replica at {replica.base_url})")
-        mapping = {space: replica.url_for(space) for space in (JANUS_SPACE, PHI4_SPACE)}
+        mapping = {space: replica.url_for(space) for space in SPACES}
         yield {"endpoint": mapping, "hub_url": replica.hub_url}
 
 

@@ -61,9 +61,8 @@ def structured_runnable(
 
     def start(input: Any) -> Generator[list[BaseMessage], AIMessage, Outcome[AIMessage, Any]]:
         messages = llm._convert_input(input).to_messages()
-        return structured_attempts(
-            request, with_instructions(messages, request.instructions()), _retry, _text
-        )
+        messages = with_instructions(messages, request.instructions())
+        return structured_attempts(request, messages, _retry, _text, llm._spec().space)
 
     def result(outcome: Outcome[AIMessage, Any]) -> Any:
         raw, value, error = outcome

@@ -35,7 +35,7 @@ from langchain_core.callbacks import (
 from langchain_core.tools import BaseTool, BaseToolkit, ToolException
 from pydantic import ConfigDict, Field, ValidationError
 
-from ._events import custom_event
+from ._events import custom_event, run_event_sink
 
 
 class HFSpacesTool(BaseTool):
@@ -99,7 +99,7 @@ class HFSpacesTool(BaseTool):
     def _run(
         self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        sink = _sink(run_manager, CallbackManager)
+        sink = run_event_sink(CallbackManager, run_manager) if run_manager else None
 
         def on_event(event: StatusEvent) -> None:
             out = custom_event(event, model=self.name, space=self.space_tool.connection.target)
@@ -111,7 +111,7 @@ class HFSpacesTool(BaseTool):
     async def _arun(
         self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        sink = _sink(run_manager, AsyncCallbackManager)
+        sink = run_event_sink(AsyncCallbackManager, run_manager) if run_manager else None
 
         async def on_event(event: StatusEvent) -> None:
             out = custom_event(event, model=self.name, space=self.space_tool.connection.target)
@@ -202,17 +202,3 @@ def validation_message(exc: Exception) -> str:
     problems = exc.errors() if isinstance(exc, ValidationError) else []
     said = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in problems)
     return f"Invalid arguments: {said or exc}. Fix the arguments and call again."
-
-
-def _sink(run_manager: Any, manager_class: Any) -> tuple[Any, Any] | None:
-    """A callback manager for this tool run's handlers, and the run id to tag events."""
-    if run_manager is None:
-        return None
-    manager = manager_class(
-        handlers=run_manager.handlers,
-        inheritable_handlers=run_manager.inheritable_handlers,
-        parent_run_id=run_manager.parent_run_id,
-        tags=run_manager.tags,
-        metadata=run_manager.metadata,
-    )
-    return manager, run_manager.run_id

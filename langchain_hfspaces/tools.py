@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ from hfspaces import (
     SpaceTimeoutError,
 )
 from hfspaces.image_files import save_images
+from hfspaces.space_tool import in_words
 from hfspaces.sync import run_sync
 from langchain_core.callbacks import (
     AsyncCallbackManager,
@@ -209,11 +209,12 @@ def tool_error_message(exc: SpaceError | InvalidInputError) -> str:
     if isinstance(exc, InvalidInputError):
         return f"The image request is invalid: {exc}. Fix the arguments and call again."
     if isinstance(exc, GPUQuotaExceededError):
-        wait = _in_words(exc.retry_after)
+        wait = in_words(exc.retry_after)
         when = f"try again in {wait}" if wait else "try again later"
         return (
-            f"The image Space's free GPU quota is used up ({exc.message}); {when}, or tell "
-            "the user that a Hugging Face token with more quota (HF_TOKEN) avoids this."
+            # The core's message already says what this caller can do (a token, PRO, wait).
+            f"The image Space's GPU quota is used up ({exc.message}); {when}, and tell "
+            "the user what the message advises."
         )
     if isinstance(exc, (QueueFullError, RateLimitError, GPUUnavailableError)):
         return f"The image Space is busy ({exc.message}); try again in a minute."
@@ -222,12 +223,3 @@ def tool_error_message(exc: SpaceError | InvalidInputError) -> str:
     hint = "try again" if exc.retryable else "do not retry with the same arguments"
     return f"Image generation failed on the Space: {exc}; {hint}."
 
-
-def _in_words(delay: timedelta | None) -> str | None:
-    if delay is None:
-        return None
-    seconds = max(0, round(delay.total_seconds()))
-    if seconds < 90:
-        return f"{seconds} seconds"
-    minutes = round(seconds / 60)
-    return f"{minutes} minutes" if minutes < 90 else f"{round(minutes / 60)} hours"

@@ -43,12 +43,16 @@ from llama_index.core.bridge.pydantic import (
     SecretStr,
     model_validator,
 )
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
 from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
 from llama_index.core.prompts import BasePromptTemplate
 
-from .events import announce
+from .events import announce, dispatcher
 from .utils import (
     ChatStream,
     completion_response,
@@ -364,9 +368,9 @@ class HFSpacesLLM(LLM):
         """An `output_cls` instance from the prompt (its chat messages may carry images):
         the JSON schema goes into the last user message, the answer is parsed and
         validated, a failure is asked about once more, then `StructuredOutputError`."""
-        request, messages, retry = self._structured(output_cls, prompt, prompt_args)
-        run = structured_attempts(request, messages, retry, _answer_text)
-        return _structured_result(drive(run, lambda m: self.chat(m, **(llm_kwargs or {}))))
+        run = self._attempts(output_cls, prompt, prompt_args)
+        answer = drive(run, lambda m: self.chat(m, **(llm_kwargs or {})))
+        return _structured_result(answer)
 
     async def astructured_predict(
         self,
@@ -375,8 +379,7 @@ class HFSpacesLLM(LLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> Model:
-        request, messages, retry = self._structured(output_cls, prompt, prompt_args)
-        run = structured_attempts(request, messages, retry, _answer_text)
+        run = self._attempts(output_cls, prompt, prompt_args)
         answer = await adrive(run, lambda m: self.achat(m, **(llm_kwargs or {})))
         return _structured_result(answer)
 
@@ -402,18 +405,24 @@ class HFSpacesLLM(LLM):
 
         return one()
 
-    def _structured(
+    def _attempts(
         self, output_cls: type[Model], prompt: BasePromptTemplate, prompt_args: dict[str, Any]
-    ) -> tuple[StructuredRequest[Model], list[ChatMessage], Any]:
+    ) -> Generator[list[ChatMessage], ChatResponse, Outcome[ChatResponse, Model]]:
+        # LlamaIndex's own start/end events, as its default structured_predict sends them.
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
         request = StructuredRequest(output_cls.model_json_schema(), output_cls.model_validate)
         messages = with_instructions(
             prompt.format_messages(llm=self, **prompt_args), request.instructions()
         )
+        return structured_attempts(request, messages, _retry, _answer_text, self._spec().space)
 
-        def retry(sent: list[ChatMessage], answer: ChatResponse, reask: str) -> list[ChatMessage]:
-            return [*sent, answer.message, ChatMessage(role=MessageRole.USER, content=reask)]
 
-        return request, messages, retry
+def _retry(sent: list[ChatMessage], answer: ChatResponse, reask: str) -> list[ChatMessage]:
+    return [*sent, answer.message, ChatMessage(role=MessageRole.USER, content=reask)]
 
 
 def _answer_text(answer: ChatResponse) -> str:
@@ -424,6 +433,7 @@ def _structured_result(outcome: Outcome[ChatResponse, Model]) -> Model:
     _, value, error = outcome
     if error is not None:
         raise error
+    dispatcher.event(LLMStructuredPredictEndEvent(output=value))
     return cast("Model", value)
 
 

@@ -18,6 +18,12 @@ EXPECTED = {
     "core_stream.py": ["phi-4-multimodal, streamed:", "janus-pro-7b-image: 5 images", "cancelling"],
     "langchain_chat.py": ["done"],
     "langchain_agent_image.py": ["done"],
+    "langchain_any_chat_space.py": [
+        'Turn 1. You said: "hello"',
+        "mostly green",
+        "Assistant: Yes. Question: What colour is this?",
+        "done",
+    ],
     # The replica derives the receipt from the photo: 200×300, mostly white, red header.
     "langchain_receipt.py": ["merchant: white merchant", "total: 203.00", "paper colour: white"],
 }

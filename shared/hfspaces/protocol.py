@@ -201,7 +201,6 @@ def apply_diff_in_place(value: Any, diff: Any) -> Any:
     return materialize(value)
 
 
-
 def _edits(diff: Any) -> Iterator[tuple[Any, list[Any], Any]]:
     """The `[op, path, value]` edits of a diff, each checked for shape."""
     if not isinstance(diff, list):

@@ -10,6 +10,7 @@ Pickles never hold the token (`token_for_pickle`).
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import weakref
@@ -30,7 +31,7 @@ class ModelCache:
 
     def __init__(self, owner: object | None = None) -> None:
         self._owner = weakref.ref(owner) if owner is not None else None
-        self._key: tuple[Any, ...] | None = None
+        self._settings: dict[str, Any] | None = None
         self._models: dict[str, SpaceModel] = {}
         self._lock = threading.Lock()
 
@@ -45,10 +46,10 @@ class ModelCache:
         """The model for these settings, built on first use. A change of any setting
         drops the models built for the old ones (their sessions close when collected)."""
         spec = get_model(model)
-        key = settings_key(settings)
         with self._lock:
-            if key != self._key:
-                self._key, self._models = key, {}
+            # Plain equality (tokens compare by value); cheaper than building a key per call.
+            if settings != self._settings:
+                self._settings, self._models = snapshot(settings), {}
             space_model = self._models.get(spec.id)
             if space_model is None:
                 space_model = self._models[spec.id] = SpaceModel(spec, **settings)
@@ -73,24 +74,10 @@ class ModelCache:
         return ModelCache, ()
 
 
-def settings_key(settings: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A comparable form of the settings (the token compared by value, in memory only)."""
-    return tuple((name, _freeze(value)) for name, value in sorted(settings.items()))
-
-
-def _freeze(value: Any) -> Any:
-    getter = getattr(value, "get_secret_value", None)
-    if callable(getter):
-        return ("secret", getter())
-    if isinstance(value, Mapping):
-        return tuple((k, _freeze(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
+def snapshot(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings as they are now: a mapping or list (an endpoint mapping, a pool) is
+    copied, so changing it in place later is seen as a change."""
+    return {k: copy.copy(v) if isinstance(v, (dict, list)) else v for k, v in settings.items()}
 
 
 def token_for_pickle(token: Any) -> Literal[False] | None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import errors
 from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
-from .events import Completed, Log, Progress, Queued, Started
+from .events import Completed, Log, Progress, Queued, QueueFullWait, Started
 from .image_files import write_new
 from .media import Media, extension_for, safe_filename, sniff_mime
 from .pool import split_endpoints
@@ -40,7 +40,8 @@ from .tasks import gather_all
 from .transport import Timeouts
 
 #: Status events a tool reports while it waits or works.
-StatusEvent = Queued | Started | Progress | Log
+StatusEvent = QueueFullWait | Queued | Started | Progress | Log
+_STATUS = (QueueFullWait, Queued, Started, Progress, Log)
 OnEvent = Callable[[StatusEvent], Awaitable[None] | None]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]+={0,2}$")
@@ -267,7 +268,7 @@ class SpaceTool:
             async for event in events:
                 if isinstance(event, Completed):
                     completed = event
-                elif on_event is not None and isinstance(event, (Queued, Started, Progress, Log)):
+                elif on_event is not None and isinstance(event, _STATUS):
                     maybe = on_event(event)
                     if maybe is not None:
                         await maybe
@@ -418,9 +419,10 @@ def agent_message(exc: BaseException, what: str) -> str:
     if isinstance(exc, errors.GPUQuotaExceededError):
         wait = in_words(exc.retry_after)
         when = f"it can be called again in {wait}" if wait else "it can be called again later"
+        # The core's message already says what this caller can do (a token, PRO, wait).
         return (
-            f"{what} ran out of free GPU quota ({message}); {when}. Tell the user; a "
-            "Hugging Face token with more quota (HF_TOKEN) avoids this."
+            f"{what} ran out of free GPU quota ({message}); {when}. "
+            "Tell the user what the message advises."
         )
     if isinstance(exc, errors.QueueFullError):
         return (

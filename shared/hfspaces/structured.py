@@ -162,6 +162,7 @@ def structured_attempts(
     messages: M,
     retry: Callable[[M, A, str], M],
     text_of: Callable[[A], str],
+    space: str | None = None,
 ) -> Generator[M, A, Outcome[A, T]]:
     """The attempts of one request, whatever the framework: yields the messages to send,
     is sent the model's answer, and returns (answer, value, None) for a valid answer or
@@ -173,7 +174,7 @@ def structured_attempts(
         if problem is None:
             return answer, value, None
         if attempt == ATTEMPTS:
-            return answer, None, request.failure(text_of(answer), problem, None)
+            return answer, None, request.failure(text_of(answer), problem, space)
         messages = retry(messages, answer, request.reask(problem))
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -318,7 +318,10 @@ async def test_custom_events_reach_callback_handlers(
     assert queued["space"] == "deepseek-ai/Janus-Pro-7B" and queued["position"] >= 1
     waiting = recorder.events("hfspaces_log")[0]
     assert (waiting["title"], waiting["message"], waiting["level"]) == (
-        "ZeroGPU queue", "Waiting for a GPU to become available", "info")
+        "ZeroGPU queue",
+        "Waiting for a GPU to become available",
+        "info",
+    )
     assert len(recorder.run_ids) == 1  # all tagged with the model's run
 
 

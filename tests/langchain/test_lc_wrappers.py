@@ -64,6 +64,16 @@ async def test_assigned_settings_take_effect_on_the_next_call(phi4: ChatHFSpaces
         await phi4.ainvoke("slow")
 
 
+async def test_a_mapping_changed_in_place_takes_effect(rep: Any, phi4_url: str) -> None:
+    llm = ChatHFSpaces(endpoint={"microsoft/phi-4-multimodal": phi4_url}, max_retries=0)
+    assert "Turn 1" in (await llm.ainvoke("hi")).text
+    assert isinstance(llm.endpoint, dict)
+    llm.endpoint["microsoft/phi-4-multimodal"] = DEAD  # the same dict, changed in place
+    with pytest.raises(ConnectError):
+        await llm.ainvoke("hi")
+    await llm.aclose()
+
+
 async def test_configurable_fields_variants_use_their_own_settings(phi4: ChatHFSpaces) -> None:
     configurable = phi4.configurable_fields(
         endpoint=ConfigurableField(id="endpoint"), max_retries=ConfigurableField(id="retries")
@@ -303,8 +313,10 @@ async def test_a_bad_answer_twice_raises_a_typed_error_with_the_raw_text(
     rep.configure(answer_words=3)  # the replica cuts its JSON after three words
     with pytest.raises(StructuredOutputError, match="after 2 attempts") as caught:
         await janus.with_structured_output(Receipt).ainvoke([picture("read it")])
-    assert caught.value.raw_text.startswith('{"merchant":') and "JSON is invalid" in str(
-        caught.value
+    assert (
+        caught.value.raw_text.startswith('{"merchant":')
+        and caught.value.space == "deepseek-ai/Janus-Pro-7B"
+        and "JSON is invalid" in str(caught.value)
     )
     raw = await janus.with_structured_output(Receipt, include_raw=True).ainvoke(
         [picture("read it")]

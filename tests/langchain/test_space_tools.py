@@ -224,7 +224,7 @@ async def test_quota_error_tells_the_agent_when_to_come_back(fresh_replica: Any)
     message = await tool.ainvoke(call(tool, prompt="a cat"))
     await tool.aclose()
     assert message.status == "error"
-    assert "ran out of free GPU quota" in message.content
+    assert "ran out of GPU quota" in message.content and "HF_TOKEN" in message.content
     assert "called again in" in message.content and "retry" not in message.content.lower()
 
 
@@ -235,3 +235,19 @@ def test_options_reach_the_client(image_app_url: str, monkeypatch: Any) -> None:
     assert options["hf_token"] is False and options["max_queue_wait"] == 5
     with pytest.raises(TypeError, match="unknown option"):
         HFSpacesTool.from_space(image_app_url, colour="red")
+
+
+async def test_a_full_queue_is_waited_through(fresh_replica: Any) -> None:
+    """Two 503 'Queue is full' answers: the tool waits (reporting each wait) and succeeds;
+    the agent never sees a 'retry' message."""
+    from hfspaces.replica.config import FLUX_SPACE
+
+    fresh_replica.configure(join_status=503, join_fail_count=2, retry_after=0)
+    tool = await HFSpacesTool.afrom_space(FLUX_SPACE)
+    tool.space_tool.connection.client.queue_backoff_range = (0.01, 0.05)
+    recorder = Recorder()
+    message = await tool.ainvoke(call(tool, prompt="a cat"), {"callbacks": [recorder]})
+    await tool.aclose()
+    assert message.status == "success" and message.content[1]["type"] == "image"
+    waits = recorder.events("hfspaces_queue_wait")
+    assert [w["attempt"] for w in waits] == [1, 2]

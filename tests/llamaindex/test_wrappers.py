@@ -197,9 +197,12 @@ def _receipt_prompt(png: bytes) -> ChatPromptTemplate:
 
 
 async def test_structured_predict_reads_an_image_into_a_schema(
-    janus: HFSpacesLLM, png_bytes: bytes
+    janus: HFSpacesLLM, png_bytes: bytes, collected: list[Any]
 ) -> None:
     receipt = janus.structured_predict(Receipt, _receipt_prompt(png_bytes), shop="a shop")
+    names = [type(e).__name__ for e in collected]
+    assert names.index("LLMStructuredPredictStartEvent") < names.index("LLMChatStartEvent")
+    assert names[-1] == "LLMStructuredPredictEndEvent" and collected[-1].output == receipt
     assert receipt.paper_colour == "red" and receipt.total == 32.24
     assert [item.name for item in receipt.items] == ["red name", "white name"]
     again = await janus.astructured_predict(Receipt, _receipt_prompt(png_bytes), shop="x")
@@ -221,7 +224,10 @@ def test_a_bad_answer_twice_raises_a_typed_error_with_the_raw_text(
     before = requests_made(fresh_replica)[0]
     with pytest.raises(StructuredOutputError, match="after 2 attempts") as caught:
         janus.structured_predict(Receipt, _receipt_prompt(png_bytes), shop="x")
-    assert caught.value.raw_text.startswith('{"merchant":')
+    assert (
+        caught.value.raw_text.startswith('{"merchant":')
+        and caught.value.space == "deepseek-ai/Janus-Pro-7B"
+    )
     assert requests_made(fresh_replica)[0] - before == 2  # the answer and one re-ask
 
 
