@@ -55,6 +55,11 @@ FULL_REST = 1.0
 #: job (gradio frees the slot a moment after it answers): ask again almost at once.
 SETTLING = 1.0
 SETTLE_REST = 0.05
+#: After one of our jobs finishes on a copy where another of ours waits, the next join
+#: waits this long: gradio moves the waiting job to the free worker a moment later, and a
+#: join before that finds the waiting slot still taken (a 503). The copy is busy with our
+#: job meanwhile, so the pause costs nothing.
+AFTER_DONE = 0.1
 #: Queue sizes reported longer ago than this no longer count.
 REPORT_TTL = 15.0
 #: Copies whose expected finish is within this factor of the best are picked at random.
@@ -412,6 +417,8 @@ class EndpointPool:
         with self._lock:
             member.served += 1
             member.done_at = time.monotonic()
+            if member.in_flight > 1:
+                self._rest(member, member.done_at + AFTER_DONE, "settling")
             member.failures = member.trips = 0
             member.probing = False
             if member.limit is not None and member.room < member.limit:
@@ -431,6 +438,8 @@ class EndpointPool:
                 # there show what fits beside other people's jobs.
                 if found:
                     member.limit = int(found.group(1)) + 1
+                if member.limit is not None:
+                    member.room = min(member.room, member.limit)
                 if now - member.done_at < SETTLING:
                     self._rest(member, now + SETTLE_REST, "full")
                     return

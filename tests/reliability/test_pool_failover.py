@@ -123,7 +123,7 @@ async def test_output_already_streamed_is_never_rerun(pair: list[Any]) -> None:
 async def test_circuit_breaker_rests_then_probes(
     pair: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pool, "BREAKER_REST", (0.5, 0.5))
+    monkeypatch.setattr(pool, "BREAKER_REST", (3.0, 3.0))
     monkeypatch.setattr(pool, "FAILURE_REST", 0.01)
     broken = pair[0]
     broken.configure(join_status=500)
@@ -140,7 +140,7 @@ async def test_circuit_breaker_rests_then_probes(
             await draw(model)
         assert joins(broken) == tripped
         broken.configure(join_status=None)
-        await asyncio.sleep(0.6)  # the rest ends; the next jobs probe it
+        await asyncio.sleep(3.1)  # the rest ends; the next jobs probe it
         for _ in range(20):
             await gather_draws(model, 2)
             if not member.probing:
