@@ -23,6 +23,7 @@ from hfspaces import (
     errors,
 )
 from hfspaces.events import Queued
+from hfspaces.replica.runtime import GRADIO_TITLES
 from hfspaces.spaces.phi4 import answer_text
 
 
@@ -97,8 +98,9 @@ async def test_gallery_zerogpu_logs_and_result(fresh_replica: Any, janus_url: st
         events = [event async for event in job]
     assert not [e for e in events if type(e).__name__ == "Progress"]
     logs = [(e.title, e.message) for e in events if type(e).__name__ == "Log"]  # type: ignore[attr-defined]
-    assert logs == [("ZeroGPU queue", "Waiting for a GPU to become available"),
-                    ("ZeroGPU queue", "Successfully acquired a GPU")]
+    title = "ZeroGPU queue" if GRADIO_TITLES else None  # gradio < 5.2 sends no log titles
+    assert logs == [(title, "Waiting for a GPU to become available"),
+                    (title, "Successfully acquired a GPU")]
     assert len(events[-1].outputs[0]) == 5
 
 
@@ -368,7 +370,8 @@ async def test_app_error_title_and_message(fresh_replica: Any, phi4_url: str) ->
         with pytest.raises(errors.AppError) as info:
             await job.result()
     assert type(info.value) is errors.AppError
-    assert info.value.title == "Invalid input" and "Bad thing" in str(info.value)
+    assert info.value.title == ("Invalid input" if GRADIO_TITLES else None)
+    assert "Bad thing" in str(info.value)
 
 
 async def test_hidden_app_error(fresh_replica: Any, phi4_url: str) -> None:
