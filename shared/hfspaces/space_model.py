@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -18,6 +17,7 @@ from .conversation import Conversation
 from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
+from .loop_clients import LoopClients
 from .models import ModelSpec, chat_space_spec, get_model
 from .pool import SEPARATOR, EndpointPool, Member, split_endpoints
 from .protocol import is_space_id
@@ -145,14 +145,7 @@ class SpaceModel:
             self._client_kwargs.update(max_retries=0, max_queue_wait=0.0)
         for target in self.endpoints:
             self._new_client(target)  # validate the settings now
-        # Clients per live loop (one per endpoint). Weak keys alone do not free a closed
-        # loop (its clients' sessions refer to it), so closed loops are dropped on lookup.
-        self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[str, SpaceClient]
-        ] = weakref.WeakKeyDictionary()
-        self._guards: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, AsyncGenerator[None, None]
-        ] = weakref.WeakKeyDictionary()
+        self._clients = LoopClients(self._new_client)
         # Sync calls open a session in the shared background loop: close it at exit.
         close_at_exit(self)
 
@@ -169,39 +162,16 @@ class SpaceModel:
     def client_for(self, target: str) -> SpaceClient:
         """The client of one endpoint for the running event loop (sessions are bound to
         one loop)."""
-        loop = asyncio.get_running_loop()
-        clients = self._clients.get(loop)
-        if clients is None:
-            self._forget_closed_loops()
-            clients = self._clients[loop] = {}
-            self._guards[loop] = _close_with_loop(loop, clients)
-        client = clients.get(target)
-        if client is None:
-            client = clients[target] = self._new_client(target)
-        return client
+        return self._clients.get(target)
 
     @property
     def client(self) -> SpaceClient:
         """The client of the (first) endpoint for the running event loop."""
         return self.client_for(self.endpoints[0])
 
-    def _forget_closed_loops(self) -> None:
-        for old in [old for old in self._clients if old.is_closed()]:
-            # Normally closed by its guard at the end of `asyncio.run()`; if the loop was
-            # closed without that, its sessions can only be abandoned now.
-            for client in self._clients.pop(old).values():
-                client.transport.abandon()
-            self._guards.pop(old, None)
-
     async def aclose(self) -> None:
         """Close the clients of the running loop (others close with their loop)."""
-        loop = asyncio.get_running_loop()
-        clients = self._clients.pop(loop, None)
-        guard = self._guards.pop(loop, None)
-        if clients:
-            await asyncio.gather(*(c.aclose() for c in list(clients.values())))
-        if guard is not None:
-            await guard.aclose()
+        await self._clients.aclose()
 
     def health(self) -> list[dict[str, Any]]:
         """What the client knows of each endpoint (state, load, counters; see `pool`)."""
@@ -325,25 +295,3 @@ def check_limits(spec: ModelSpec, conversation: Conversation) -> None:
             f"{spec.id} answers the last user message: the conversation must end with one "
             f"(it ends with a {conversation[-1].role} message)"
         )
-
-
-def _close_with_loop(
-    loop: asyncio.AbstractEventLoop, clients: SpaceClient | dict[str, SpaceClient]
-) -> AsyncGenerator[None, None]:
-    """Framework users rarely call `aclose()`. A parked async generator is closed by the
-    loop at `asyncio.run()`'s end (`shutdown_asyncgens`), or when the model owning it is
-    collected: either way its `finally` closes the clients' sessions, so none is left open."""
-
-    async def guard() -> AsyncGenerator[None, None]:
-        try:
-            yield
-        finally:
-            if isinstance(clients, SpaceClient):
-                await clients.aclose()
-            else:
-                await asyncio.gather(*(c.aclose() for c in list(clients.values())))
-
-    agen = guard()
-    # Starting it registers it with the loop's async-generator hooks.
-    loop.create_task(agen.__anext__())
-    return agen

@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import re
-import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,11 +27,12 @@ from . import errors
 from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .events import Completed, Log, Progress, Queued, QueueFullWait, Started
 from .image_files import write_new
+from .loop_clients import LoopClients
 from .media import Media, extension_for, safe_filename, sniff_mime
 from .pool import split_endpoints
 from .schema import EndpointSchema, Output, Parameter, identifier
 from .secret import Secret
-from .space_model import _close_with_loop, endpoints_from_env
+from .space_model import endpoints_from_env
 from .spaces.janus_pro import gallery_files
 from .spaces.phi4 import answer_text
 from .sync import close_at_exit
@@ -149,12 +149,7 @@ class SpaceConnection:
             "max_queue_wait": max_queue_wait,
         }
         SpaceClient(self.url, **self._options)  # validates the target and settings now
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SpaceClient] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._guards: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._clients = LoopClients(lambda url: SpaceClient(url, **self._options))
         close_at_exit(self)
 
     def __repr__(self) -> str:
@@ -163,21 +158,11 @@ class SpaceConnection:
     @property
     def client(self) -> SpaceClient:
         """The client of the running event loop (sessions are bound to one loop)."""
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = self._clients[loop] = SpaceClient(self.url, **self._options)
-            self._guards[loop] = _close_with_loop(loop, client)
-        return client
+        return self._clients.get(self.url)
 
     async def aclose(self) -> None:
         """Close the client of the running loop (others close with their loop)."""
-        loop = asyncio.get_running_loop()
-        client, guard = self._clients.pop(loop, None), self._guards.pop(loop, None)
-        if client is not None:
-            await client.aclose()
-        if guard is not None:
-            await guard.aclose()
+        await self._clients.aclose()
 
     async def tools(
         self, api_names: Sequence[str] | None = None, **tool_options: Any

@@ -548,9 +548,17 @@ async def test_redirected_upload_is_an_upload_error(
 # -- 11. clients across event loops ----------------------------------------------------------
 
 
-def test_space_model_keeps_no_client_for_closed_loops(rep: Any, phi4_url: str) -> None:
-    """Against the replica: 20 successive `asyncio.run()` calls on one SpaceModel."""
-    model = SpaceModel("phi-4-multimodal", endpoint=phi4_url)
+@pytest.mark.parametrize("owner", ["model", "tool connection"])
+def test_space_model_keeps_no_client_for_closed_loops(rep: Any, phi4_url: str, owner: str) -> None:
+    """Against the replica: 20 successive `asyncio.run()` calls on one SpaceModel (or one
+    Space tool's connection: both keep their clients in `LoopClients`)."""
+    from hfspaces.space_tool import SpaceConnection
+
+    model = (
+        SpaceModel("phi-4-multimodal", endpoint=phi4_url)
+        if owner == "model"
+        else SpaceConnection(phi4_url)
+    )
     loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
 
     async def call() -> None:
