@@ -475,6 +475,30 @@ def test_space_text_cannot_drive_the_terminal(capsys: pytest.CaptureFixture[str]
     assert len(err) < 100_000, f"{len(err)} characters of error printed"
 
 
+def test_streamed_answer_cannot_drive_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pure CLI code (no server): `hfspaces chat` writes a Space's answer as it streams.
+    On a terminal no control byte gets through, even with sequences split across deltas;
+    piped, the answer is data and is written as it came."""
+    from hfspaces.cli.chat import _AnswerWriter
+
+    hostile = "line one\n\tok " + "".join(INJECTIONS)
+    pieces = [hostile[i : i + 3] for i in range(0, len(hostile), 3)]
+    for terminal in (True, False):
+        monkeypatch.setattr(sys.stdout, "isatty", lambda terminal=terminal: terminal)
+        writer = _AnswerWriter()
+        for piece in pieces:
+            writer.write(piece)
+        writer.end_line()
+        out = capsys.readouterr().out
+        if terminal:
+            assert not any(c in out for c in "\x1b\x9b\x07\r")
+            assert out.startswith("line one\n\tok ")
+        else:
+            assert out == hostile + "\n"
+
+
 # -- 9. cancel on a broken gradio 5 stream -----------------------------------------------------
 
 

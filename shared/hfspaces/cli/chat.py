@@ -27,7 +27,7 @@ from .common import (
     run_async,
     run_guarded,
 )
-from .display import Display, make_display
+from .display import Display, answer_safe, make_display
 
 DEFAULT_CHAT_MODEL = "phi-4-multimodal"
 
@@ -81,9 +81,11 @@ class _AnswerWriter:
 
     def __init__(self) -> None:
         self.open_line = False
+        # A Space's answer on a terminal must not drive it; piped, it is data and kept whole.
+        self.terminal = sys.stdout.isatty()
 
     def write(self, text: str) -> None:
-        sys.stdout.write(text)
+        sys.stdout.write(answer_safe(text) if self.terminal else text)
         sys.stdout.flush()
         self.open_line = self.open_line or bool(text)
 

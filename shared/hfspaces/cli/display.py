@@ -45,6 +45,13 @@ def terminal_safe(text: str, limit: int = MAX_LINE, *, lines: bool = False) -> s
     return text + f"… ({extra} more characters)" if extra > 0 else text
 
 
+def answer_safe(text: str) -> str:
+    """A piece of a streamed answer as it may be written to a terminal: line breaks and
+    tabs kept, every other control character dropped. Per piece, because an escape sequence
+    may be split across deltas: without its ESC (or C1) byte, the rest is inert text."""
+    return _CONTROLS.sub("", text)
+
+
 def describe(event: Event) -> str | None:
     """One human line for a status event; None for events that are not status."""
     if isinstance(event, QueueFullWait):
