@@ -24,7 +24,8 @@ TOKEN_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
 
 class ModelCache:
-    """The `SpaceModel`s one wrapper instance built for its current settings, by model id.
+    """The `SpaceModel`s one wrapper instance built for its current settings, by model spec
+    (a chat Space's spec carries its `api_name`: changing it is a change of model).
 
     Copies (`copy`, `deepcopy`, pickle) start empty, and a cache found on another owner
     (pydantic's shallow `model_copy` shares private attributes) is replaced, not shared."""
@@ -32,7 +33,7 @@ class ModelCache:
     def __init__(self, owner: object | None = None) -> None:
         self._owner = weakref.ref(owner) if owner is not None else None
         self._settings: dict[str, Any] | None = None
-        self._models: dict[str, SpaceModel] = {}
+        self._models: dict[tuple[str, str | None], SpaceModel] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -50,9 +51,10 @@ class ModelCache:
             # Plain equality (tokens compare by value); cheaper than building a key per call.
             if settings != self._settings:
                 self._settings, self._models = snapshot(settings), {}
-            space_model = self._models.get(spec.id)
+            key = (spec.id, spec.api_name)
+            space_model = self._models.get(key)
             if space_model is None:
-                space_model = self._models[spec.id] = SpaceModel(spec, **settings)
+                space_model = self._models[key] = SpaceModel(spec, **settings)
             return space_model
 
     def models(self) -> list[SpaceModel]:

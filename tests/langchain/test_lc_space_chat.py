@@ -127,3 +127,15 @@ def test_blocks_chat_takes_history_as_messages(blocks_chat_url: str) -> None:
     chunks = [str(c.content) for c in model.stream(messages)]
     assert len([c for c in chunks if c]) > 3
     assert "".join(chunks) == "(Be kind) 2 earlier: user:one | assistant:two. You: three"
+
+
+def test_a_changed_api_name_takes_effect(blocks_chat_url: str) -> None:
+    """Settings are state: after a first call, pointing the model at another endpoint is
+    seen on the next call (here one the Space does not have), not served by the old one."""
+    from hfspaces import EndpointNotFoundError
+
+    model = ChatHFSpaces(space=blocks_chat_url, api_name="/respond")
+    assert model.invoke("one").content
+    model.api_name = "/no_such_chat"
+    with pytest.raises((EndpointNotFoundError, InvalidInputError), match="no_such_chat"):
+        model.invoke("two")
