@@ -58,14 +58,15 @@ class HFSpacesTool(BaseTool):
     @classmethod
     def from_space(
         cls,
-        target: str,
+        target: str | Sequence[str],
         api_name: str | None = None,
         *,
         name: str | None = None,
         description: str | None = None,
         **options: Any,
     ) -> HFSpacesTool:
-        """The tool for `api_name` (default: the Space's first offered endpoint)."""
+        """The tool for `api_name` (default: the Space's first offered endpoint). `target`
+        is a Space id or URL, or several copies of one Space (a list or `a|b`): a pool."""
         return run_sync(
             cls.afrom_space(target, api_name, name=name, description=description, **options)
         )
@@ -73,7 +74,7 @@ class HFSpacesTool(BaseTool):
     @classmethod
     async def afrom_space(
         cls,
-        target: str,
+        target: str | Sequence[str],
         api_name: str | None = None,
         *,
         name: str | None = None,

@@ -39,7 +39,9 @@ class SpaceToolSpec(BaseToolSpec):
 
     spec_functions: list[Any] = []  # noqa: RUF012 - the tools come from the Space
 
-    def __init__(self, target: str, api_names: Sequence[str] | None = None, **options: Any) -> None:
+    def __init__(
+        self, target: str | Sequence[str], api_names: Sequence[str] | None = None, **options: Any
+    ) -> None:
         connect, self.tool_options = split_options(options)
         self.connection = SpaceConnection(target, **connect)
         self.api_names = list(api_names) if api_names is not None else None

@@ -99,7 +99,7 @@ class HFSpacesToolSpec(BaseToolSpec):
 
     @classmethod
     def from_space(
-        cls, target: str, api_names: Sequence[str] | None = None, **options: Any
+        cls, target: str | Sequence[str], api_names: Sequence[str] | None = None, **options: Any
     ) -> "SpaceToolSpec":
         """Tools from any Space's own API: one `FunctionTool` per endpoint (see
         `llama_index_hfspaces.space_tools.SpaceToolSpec`)."""

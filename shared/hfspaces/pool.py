@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from . import errors
 from .config import SpaceConfig
-from .events import Event, Queued, Rerouted, Started, TextDelta
+from .events import Completed, Event, Partial, Queued, Rerouted, Started, TextDelta
 from .generation import Generation
 from .transport import public_url
 
@@ -267,9 +267,11 @@ class EndpointPool:
     ) -> AsyncIterator[Event | Generation]:
         """Run one job on the best copy, moving it on failures it may move on.
 
-        `start(member)` starts the job's events on a copy; `validate(member)` returns an
-        awaitable `SpaceConfig` of that copy (checked once per copy). Yields the job's
-        events, a `Rerouted` for each move, and the `Generation` (with the serving copy as
+        `start(member)` starts the job's events on a copy (ending with a `Generation` for a
+        model's job, a `Completed` for a raw endpoint call such as a tool's; events that end
+        without either must raise); `validate(member)` returns an awaitable `SpaceConfig`
+        of that copy (checked once per copy). Yields the job's events, a `Rerouted` for
+        each move, and the final event (a `Generation` names the serving copy as its
         `endpoint`). Raises the last error when no copy can take the job in time."""
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + deadline_s
@@ -285,11 +287,14 @@ class EndpointPool:
                 try:
                     async for event in events:
                         self._observe(member, event)
-                        if isinstance(event, Generation):
+                        if isinstance(event, (Generation, Completed)):
                             self._succeeded(member, event.duration or time.monotonic() - began)
-                            yield replace(event, endpoint=member.label)
+                            if isinstance(event, Generation):
+                                event = replace(event, endpoint=member.label)
+                            yield event
                             return
-                        produced = produced or isinstance(event, TextDelta)
+                        # Output already seen: the job is never run again elsewhere.
+                        produced = produced or isinstance(event, (TextDelta, Partial))
                         started = started or isinstance(event, Started)
                         yield event
                 finally:

@@ -15,9 +15,10 @@ import asyncio
 import binascii
 import contextlib
 import json
+import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,23 +26,27 @@ from typing import Any
 
 from . import errors
 from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
-from .events import Completed, Log, Progress, Queued, QueueFullWait, Started
+from .config import Endpoint
+from .events import Completed, Event, Log, Progress, Queued, QueueFullWait, Rerouted, Started
 from .image_files import write_new
 from .loop_clients import LoopClients
 from .media import Media, extension_for, safe_filename, sniff_mime
-from .pool import split_endpoints
-from .schema import EndpointSchema, Output, Parameter, identifier
+from .pool import EndpointPool, Member, split_endpoints
+from .protocol import is_space_id
+from .schema import EndpointSchema, Output, Parameter, SpaceSchema, identifier
 from .secret import Secret
 from .space_model import endpoints_from_env
 from .spaces.janus_pro import gallery_files
 from .spaces.phi4 import answer_text
 from .sync import close_at_exit
 from .tasks import gather_all
-from .transport import Timeouts
+from .transport import Timeouts, public_url
+
+log = logging.getLogger("hfspaces")
 
 #: Status events a tool reports while it waits or works.
-StatusEvent = QueueFullWait | Queued | Started | Progress | Log
-_STATUS = (QueueFullWait, Queued, Started, Progress, Log)
+StatusEvent = QueueFullWait | Rerouted | Queued | Started | Progress | Log
+_STATUS = (QueueFullWait, Rerouted, Queued, Started, Progress, Log)
 OnEvent = Callable[[StatusEvent], Awaitable[None] | None]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]+={0,2}$")
@@ -79,6 +84,8 @@ class ToolResult:
     endpoint: str
     queue_wait: float | None = None
     duration: float | None = None
+    #: The copy that ran the call (its URL, without a password): one of a pool's copies.
+    served_by: str | None = None
 
     def artifact(self) -> dict[str, Any]:
         """Everything for the application: raw outputs, files (bytes, paths, URLs), timing."""
@@ -99,6 +106,7 @@ class ToolResult:
             ],
             "queue_wait": self.queue_wait,
             "duration": self.duration,
+            "served_by": self.served_by,
         }
 
 
@@ -116,11 +124,13 @@ class SpaceConnection:
     network until a call.
 
     A Space id listed in `HFSPACES_ENDPOINTS` (`owner/name=http://...`) is reached at the
-    mapped URL, keeping the id for its ZeroGPU identity (duplicates, the replica)."""
+    mapped URL, keeping the id for its ZeroGPU identity (duplicates, the replica). Several
+    copies (a list, `a|b`, or several in the mapping) form a pool: each call goes to the
+    copy expected to start it soonest and moves off a failing copy before any output."""
 
     def __init__(
         self,
-        target: str,
+        target: str | Sequence[str],
         *,
         hf_token: Any = None,
         send_hf_token: bool | None = None,
@@ -131,34 +141,96 @@ class SpaceConnection:
         max_quota_wait: float = 0.0,
         max_queue_wait: float = DEFAULT_MAX_QUEUE_WAIT,
     ) -> None:
-        self.target = target.strip()
-        # A pool in the environment (`space=a|b`): a connection uses its first copy.
-        copies = split_endpoints(endpoints_from_env().get(self.target, ""))
-        mapped = copies[0] if copies else None
-        self.url = mapped or self.target
+        given = split_endpoints(target)
+        if not given:
+            raise errors.InvalidInputError(
+                "a Space target is a Space id ('owner/name'), an http(s) URL, or a list of them"
+            )
+        self.target = public_url(given[0])
+        mapped = split_endpoints(endpoints_from_env().get(given[0], "")) if len(given) == 1 else []
+        self.copies = mapped or given
+        self.url = self.copies[0]
+        # A URL copy speaks for the named Space (its ZeroGPU identity); a Space id for itself.
+        self._space = given[0] if is_space_id(given[0]) else None
+        self._timeouts = Timeouts.of(timeout)
+        self._max_retries = max_retries
         self._options: dict[str, Any] = {
-            "space_id": self.target if mapped else None,
             # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
             "hf_token": Secret.coerce(hf_token) or False,
             "send_hf_token": send_hf_token,
             "zerogpu_jwt": zerogpu_jwt,
             "hub_url": hub_url,
-            "timeout": Timeouts.of(timeout),
+            "timeout": self._timeouts,
             "max_retries": max_retries,
             "max_quota_wait": max_quota_wait,
             "max_queue_wait": max_queue_wait,
         }
-        SpaceClient(self.url, **self._options)  # validates the target and settings now
-        self._clients = LoopClients(lambda url: SpaceClient(url, **self._options))
+        self.pool: EndpointPool | None = None
+        if len(self.copies) > 1:
+            # The pool retries, on another copy, and holds a call while every copy is full.
+            self._options.update(max_retries=0, max_queue_wait=0.0)
+            self.pool = EndpointPool(self.copies, space=self._space or self.target)
+        for url in self.copies:
+            self._new_client(url)  # validates the targets and settings now
+        self._clients = LoopClients(self._new_client)
         close_at_exit(self)
 
+    def _new_client(self, url: str) -> SpaceClient:
+        space_id = None if is_space_id(url) else self._space
+        return SpaceClient(url, space_id=space_id, **self._options)
+
     def __repr__(self) -> str:
-        return f"SpaceConnection({self.target!r}, url={self.url!r})"
+        return f"SpaceConnection({self.target!r}, url={public_url(self.url)!r})"
 
     @property
     def client(self) -> SpaceClient:
         """The client of the running event loop (sessions are bound to one loop)."""
         return self._clients.get(self.url)
+
+    def client_for(self, url: str) -> SpaceClient:
+        """The client of one copy for the running event loop."""
+        return self._clients.get(url)
+
+    async def schema(self) -> SpaceSchema:
+        """The Space's API, from the first copy that answers (a pool's copies are checked
+        to be the same before any of them takes a call)."""
+        for url in self.copies[:-1]:
+            try:
+                return await self.client_for(url).schema()
+            except (errors.ConnectError, errors.SpaceTimeoutError, errors.ServerError) as exc:
+                log.info("reading the API from another copy: %s", exc)
+        return await self.client_for(self.copies[-1]).schema()
+
+    async def run_job(
+        self, endpoint: Endpoint, data: Sequence[Any], on_event: OnEvent | None = None
+    ) -> tuple[SpaceClient, Completed]:
+        """Run a queued endpoint (on the best copy of a pool) and return the client that
+        served it with its `Completed`; status events go to `on_event`."""
+        serving = [self.client]
+
+        def start(member: Member) -> AsyncIterator[Event]:
+            client = serving[0] = self.client_for(member.target)
+            return _job_events(client, endpoint, data)
+
+        events: AsyncIterator[Any] = (
+            _job_events(self.client, endpoint, data)
+            if self.pool is None
+            else self.pool.run(
+                start,
+                lambda member: self.client_for(member.target).config(),
+                deadline_s=self._timeouts.total,
+                max_attempts=len(self.copies) + self._max_retries,
+            )
+        )
+        async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
+            async for event in stream:
+                if isinstance(event, Completed):
+                    return serving[0], event
+                if on_event is not None and isinstance(event, _STATUS):
+                    maybe = on_event(event)
+                    if maybe is not None:
+                        await maybe
+        raise errors.CancelledJobError("the job ended without a result", space=self.target)
 
     async def aclose(self) -> None:
         """Close the client of the running loop (others close with their loop)."""
@@ -169,7 +241,7 @@ class SpaceConnection:
     ) -> list[SpaceTool]:
         """A tool per offered endpoint (named, public, queued), or per name in `api_names`
         (which may name any callable endpoint)."""
-        schema = await self.client.schema()
+        schema = await self.schema()
         chosen = (
             [schema.endpoint(n) for n in api_names] if api_names is not None else schema.offered()
         )
@@ -243,23 +315,11 @@ class SpaceTool:
         Space failures raise typed `SpaceError`s (see `agent_message`). Cancelling the
         calling task cancels the job on the Space."""
         data = self.bind(arguments)
-        client = self.connection.client
         if not self.schema.endpoint.queued:  # a helper named explicitly: run/predict
+            client = self.connection.client
             outputs = await client.predict(self.schema.endpoint, data)
             return await self._result(client, Completed(outputs))
-        job = await client.submit(self.schema.endpoint, data)
-        completed: Completed | None = None
-        async with contextlib.aclosing(job.__aiter__()) as events:  # type: ignore[type-var]
-            async for event in events:
-                if isinstance(event, Completed):
-                    completed = event
-                elif on_event is not None and isinstance(event, _STATUS):
-                    maybe = on_event(event)
-                    if maybe is not None:
-                        await maybe
-        if completed is None:  # the job raised, or was cancelled
-            await job.result()
-            raise errors.CancelledJobError("the job ended without a result", space=client.space_id)
+        client, completed = await self.connection.run_job(self.schema.endpoint, data, on_event)
         return await self._result(client, completed)
 
     async def _result(self, client: SpaceClient, done: Completed) -> ToolResult:
@@ -304,6 +364,7 @@ class SpaceTool:
             endpoint=self.schema.label,
             queue_wait=done.queue_wait,
             duration=done.duration,
+            served_by=public_url(client.base_url),
         )
 
     def _save(self, files: list[OutputFile]) -> list[OutputFile]:
@@ -393,6 +454,21 @@ class SpaceTool:
         if resolve is None:
             raise errors.MediaError(f"{p.name}: cannot read a {type(block).__name__}")
         return Media.from_bytes(resolve().read())
+
+
+async def _job_events(
+    client: SpaceClient, endpoint: Endpoint, data: Sequence[Any]
+) -> AsyncIterator[Event]:
+    """One job's events, ending with its `Completed`; a job that ends without one raises
+    (its error, or `CancelledJobError`), so a pool never reads it as 'nothing happened'."""
+    job = await client.submit(endpoint, data)
+    async with contextlib.aclosing(job.__aiter__()) as events:  # type: ignore[type-var]
+        async for event in events:
+            yield event
+            if isinstance(event, Completed):
+                return
+    await job.result()
+    raise errors.CancelledJobError("the job ended without a result", space=client.space_id)
 
 
 def agent_message(exc: BaseException, what: str) -> str:

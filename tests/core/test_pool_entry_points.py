@@ -132,3 +132,46 @@ def test_cli_endpoint_repeated_and_models_check(pair: list[Any]) -> None:
     copies = json.loads(info.stdout)["copies"]
     assert [c["state"] for c in copies] == ["ready", "unreachable", "refused"]
     assert "unreachable" in run_cli("info", JANUS_SPACE, env=env).stdout
+
+
+async def test_space_tools_over_a_pool(pair: list[Any]) -> None:
+    """`HFSpacesTool.from_space([copy, copy])`: calls spread over both copies, and each
+    result names the copy that ran it."""
+    from hfspaces.replica.config import FLUX_SPACE
+
+    from langchain_hfspaces import HFSpacesTool
+
+    copies = urls(pair, FLUX_SPACE)
+    tool = await HFSpacesTool.afrom_space(copies, timeout=60)
+    try:
+        calls = [
+            {"type": "tool_call", "id": f"c{i}", "name": tool.name, "args": {"prompt": f"p{i}"}}
+            for i in range(6)
+        ]
+        messages = await asyncio.gather(*(tool.ainvoke(c) for c in calls))
+    finally:
+        await tool.aclose()
+    assert all(m.status != "error" for m in messages)
+    served = {m.artifact["served_by"] for m in messages}
+    assert served == set(copies)
+
+
+async def test_space_tool_moves_off_a_dead_copy(pair: list[Any]) -> None:
+    """A pool with one copy that does not answer: every call is served by the live one,
+    and the moves are reported as `Rerouted` status events."""
+    from _support import closed_port
+    from hfspaces import Rerouted
+    from hfspaces.replica.config import FLUX_SPACE
+    from hfspaces.space_tool import SpaceConnection
+
+    live = urls(pair, FLUX_SPACE)[0]
+    connection = SpaceConnection([f"http://127.0.0.1:{closed_port()}", live], timeout=60)
+    seen: list[object] = []
+    try:
+        (tool,) = await connection.tools(["/infer"])
+        results = [await tool.call({"prompt": f"p{i}"}, on_event=seen.append) for i in range(4)]
+    finally:
+        await connection.aclose()
+    assert {r.served_by for r in results} == {live}
+    moves = [e for e in seen if isinstance(e, Rerouted)]
+    assert all(m.endpoint.startswith("http://127.0.0.1:") and m.endpoint != live for m in moves)
