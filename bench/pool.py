@@ -33,7 +33,7 @@ from typing import Any
 from common import ReplicaProcess as Copy
 from common import start_replica
 from hfspaces import Generation, GenerationParams, Message, Rerouted, SpaceError, SpaceModel
-from hfspaces.pool import EndpointPool
+from hfspaces.copies import SpaceCopies
 from hfspaces.replica import JANUS_SPACE, PHI4_SPACE
 
 IMAGE_MODEL = "janus-pro-7b-image"
@@ -62,8 +62,9 @@ def pool_of(urls: list[str], model: str = IMAGE_MODEL) -> SpaceModel:
     bypasses the pool: a pool of one keeps the client logic equal across measures)."""
     space_model = SpaceModel(model, endpoint=urls, timeout=600)
     if space_model.pool is None:
-        space_model.pool = EndpointPool(urls, space=space_model.spec.space)
-        space_model._client_kwargs.update(max_retries=0, max_queue_wait=0.0)
+        space_model.copies = SpaceCopies(
+            urls, space=space_model.spec.space, timeout=600, pooled=True
+        )
     return space_model
 
 

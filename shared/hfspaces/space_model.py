@@ -14,17 +14,14 @@ from typing import Any
 from . import deadline as deadlines
 from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .conversation import Conversation
+from .copies import SpaceCopies
 from .errors import InvalidInputError, UnsupportedInputError
 from .events import Event, TextDelta
 from .generation import Generation, GenerationParams
-from .loop_clients import LoopClients
 from .models import ModelSpec, chat_space_spec, get_model
-from .pool import SEPARATOR, EndpointPool, Member, split_endpoints
-from .protocol import is_space_id
-from .secret import Secret
+from .pool import SEPARATOR, EndpointPool, split_endpoints
 from .spaces import adapter_for
 from .stops import StopScanner
-from .sync import close_at_exit
 from .transport import Timeouts, public_url
 
 #: `HFSPACES_ENDPOINTS="deepseek-ai/Janus-Pro-7B=http://...,microsoft/phi-4-multimodal=a|b|owner/dup"`
@@ -120,58 +117,42 @@ class SpaceModel:
         self.endpoints = resolve_endpoints(self.spec, endpoint)
         #: Where the model is reached, as it may be shown (`a|b` for a pool).
         self.endpoint = SEPARATOR.join(public_url(e) for e in self.endpoints)
-        #: Several copies: jobs are spread over them and moved off failing ones.
-        self.pool = (
-            EndpointPool(self.endpoints, space=self.spec.space) if len(self.endpoints) > 1 else None
+        self.copies = SpaceCopies(
+            self.endpoints,
+            space=self.spec.space,
+            hf_token=hf_token,
+            send_hf_token=send_hf_token,
+            zerogpu_jwt=zerogpu_jwt,
+            hub_url=hub_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_quota_wait=max_quota_wait,
+            max_queue_wait=max_queue_wait,
         )
         self.adapter = adapter_for(self.spec)
         self.adapter.download = download_images
-        self._timeouts = Timeouts.of(timeout)
-        self._max_retries = max_retries
-        self._client_kwargs: dict[str, Any] = {
-            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
-            "hf_token": Secret.coerce(hf_token) or False,
-            "send_hf_token": send_hf_token,
-            "zerogpu_jwt": zerogpu_jwt,
-            "hub_url": hub_url,
-            "timeout": self._timeouts,
-            "max_retries": max_retries,
-            "max_quota_wait": max_quota_wait,
-            "max_queue_wait": max_queue_wait,
-        }
-        if self.pool is not None:
-            # In a pool the pool retries, on another copy, and holds a job while every
-            # copy is full: a copy's own client turns a failure or a 503 over at once.
-            self._client_kwargs.update(max_retries=0, max_queue_wait=0.0)
-        for target in self.endpoints:
-            self._new_client(target)  # validate the settings now
-        self._clients = LoopClients(self._new_client)
-        # Sync calls open a session in the shared background loop: close it at exit.
-        close_at_exit(self)
 
     def __repr__(self) -> str:
         return f"SpaceModel({self.spec.id!r}, endpoint={self.endpoint!r})"
 
-    def _new_client(self, target: str) -> SpaceClient:
-        # A URL speaks for the model's Space (its ZeroGPU identity); a Space id (a
-        # duplicate) for itself.
-        own = self.spec.space if is_space_id(self.spec.space) else None
-        space_id = None if is_space_id(target) else own
-        return SpaceClient(target, space_id=space_id, **self._client_kwargs)
+    @property
+    def pool(self) -> EndpointPool | None:
+        """The pool of copies, when there are several (see `pool`)."""
+        return self.copies.pool
 
     def client_for(self, target: str) -> SpaceClient:
         """The client of one endpoint for the running event loop (sessions are bound to
         one loop)."""
-        return self._clients.get(target)
+        return self.copies.client_for(target)
 
     @property
     def client(self) -> SpaceClient:
         """The client of the (first) endpoint for the running event loop."""
-        return self.client_for(self.endpoints[0])
+        return self.copies.client
 
     async def aclose(self) -> None:
         """Close the clients of the running loop (others close with their loop)."""
-        await self._clients.aclose()
+        await self.copies.aclose()
 
     def health(self) -> list[dict[str, Any]]:
         """What the client knows of each endpoint (state, load, counters; see `pool`)."""
@@ -182,30 +163,19 @@ class SpaceModel:
     async def check_endpoints(self) -> list[dict[str, Any]]:
         """Ask each endpoint now (config, copies alike, queue size): `health()` plus
         `state: unreachable` and the `error` for a copy that does not answer."""
-        pool = self.pool or EndpointPool(self.endpoints, space=self.spec.space)
-        return await pool.check(
-            lambda member: self.client_for(member.target).config(),
-            lambda member: self.client_for(member.target).queue_size(),
-        )
+        return await self.copies.check()
 
     def _events(
         self, conversation: Conversation, params: GenerationParams, serving: list[str]
     ) -> AsyncIterator[Event | Generation]:
         """The job's events on the one endpoint, or through the pool (which chooses the
         copy, moves the job off failing ones and says so with `Rerouted`)."""
-        if self.pool is None:
-            return self.adapter.run(self.client, conversation, params)
 
-        def start(member: Member) -> AsyncIterator[Event | Generation]:
-            serving[0] = member.label
-            return self.adapter.run(self.client_for(member.target), conversation, params)
+        def start(client: SpaceClient, label: str) -> AsyncIterator[Event | Generation]:
+            serving[0] = label
+            return self.adapter.run(client, conversation, params)
 
-        return self.pool.run(
-            start,
-            lambda member: self.client_for(member.target).config(),
-            deadline_s=self._timeouts.total,
-            max_attempts=len(self.endpoints) + self._max_retries,
-        )
+        return self.copies.run(start)
 
     def validate(self, conversation: Conversation, params: GenerationParams | None = None) -> None:
         """Raise `InvalidInputError` for input the model cannot take. No network."""
@@ -222,7 +192,7 @@ class SpaceModel:
         params = params or GenerationParams()
         self.validate(conversation, params)
         scanner = StopScanner(params.stop)
-        total = self._timeouts.total
+        total = self.copies.timeouts.total
         # One deadline for the whole call (a pool's wait for a free copy and its moves
         # included): each step runs under it (never across a yield).
         end = asyncio.get_running_loop().time() + total

@@ -27,18 +27,15 @@ from typing import Any
 from . import errors
 from .client import DEFAULT_MAX_QUEUE_WAIT, SpaceClient
 from .config import Endpoint
+from .copies import SpaceCopies
 from .events import Completed, Event, Log, Progress, Queued, QueueFullWait, Rerouted, Started
 from .image_files import write_new
-from .loop_clients import LoopClients
 from .media import Media, extension_for, safe_filename, sniff_mime
-from .pool import EndpointPool, Member, split_endpoints
-from .protocol import is_space_id
+from .pool import split_endpoints
 from .schema import EndpointSchema, Output, Parameter, SpaceSchema, identifier
-from .secret import Secret
 from .space_model import endpoints_from_env
 from .spaces.janus_pro import gallery_files
 from .spaces.phi4 import answer_text
-from .sync import close_at_exit
 from .tasks import gather_all
 from .transport import Timeouts, public_url
 
@@ -148,58 +145,43 @@ class SpaceConnection:
             )
         self.target = public_url(given[0])
         mapped = split_endpoints(endpoints_from_env().get(given[0], "")) if len(given) == 1 else []
-        self.copies = mapped or given
-        self.url = self.copies[0]
-        # A URL copy speaks for the named Space (its ZeroGPU identity); a Space id for itself.
-        self._space = given[0] if is_space_id(given[0]) else None
-        self._timeouts = Timeouts.of(timeout)
-        self._max_retries = max_retries
-        self._options: dict[str, Any] = {
-            # Read HF_TOKEN once, here; False keeps "anonymous" anonymous in the client.
-            "hf_token": Secret.coerce(hf_token) or False,
-            "send_hf_token": send_hf_token,
-            "zerogpu_jwt": zerogpu_jwt,
-            "hub_url": hub_url,
-            "timeout": self._timeouts,
-            "max_retries": max_retries,
-            "max_quota_wait": max_quota_wait,
-            "max_queue_wait": max_queue_wait,
-        }
-        self.pool: EndpointPool | None = None
-        if len(self.copies) > 1:
-            # The pool retries, on another copy, and holds a call while every copy is full.
-            self._options.update(max_retries=0, max_queue_wait=0.0)
-            self.pool = EndpointPool(self.copies, space=self._space or self.target)
-        for url in self.copies:
-            self._new_client(url)  # validates the targets and settings now
-        self._clients = LoopClients(self._new_client)
-        close_at_exit(self)
-
-    def _new_client(self, url: str) -> SpaceClient:
-        space_id = None if is_space_id(url) else self._space
-        return SpaceClient(url, space_id=space_id, **self._options)
+        self.copies = SpaceCopies(
+            mapped or given,
+            space=self.target,
+            hf_token=hf_token,
+            send_hf_token=send_hf_token,
+            zerogpu_jwt=zerogpu_jwt,
+            hub_url=hub_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_quota_wait=max_quota_wait,
+            max_queue_wait=max_queue_wait,
+        )
+        self.url = self.copies.endpoints[0]
 
     def __repr__(self) -> str:
         return f"SpaceConnection({self.target!r}, url={public_url(self.url)!r})"
 
     @property
     def client(self) -> SpaceClient:
-        """The client of the running event loop (sessions are bound to one loop)."""
-        return self._clients.get(self.url)
+        """The client of the (first) copy for the running event loop (sessions are bound
+        to one loop)."""
+        return self.copies.client
 
-    def client_for(self, url: str) -> SpaceClient:
-        """The client of one copy for the running event loop."""
-        return self._clients.get(url)
+    async def aclose(self) -> None:
+        """Close the clients of the running loop (others close with their loop)."""
+        await self.copies.aclose()
 
     async def schema(self) -> SpaceSchema:
         """The Space's API, from the first copy that answers (a pool's copies are checked
         to be the same before any of them takes a call)."""
-        for url in self.copies[:-1]:
+        *others, last = self.copies.endpoints
+        for url in others:
             try:
-                return await self.client_for(url).schema()
+                return await self.copies.client_for(url).schema()
             except (errors.ConnectError, errors.SpaceTimeoutError, errors.ServerError) as exc:
                 log.info("reading the API from another copy: %s", exc)
-        return await self.client_for(self.copies[-1]).schema()
+        return await self.copies.client_for(last).schema()
 
     async def run_job(
         self, endpoint: Endpoint, data: Sequence[Any], on_event: OnEvent | None = None
@@ -208,20 +190,11 @@ class SpaceConnection:
         served it with its `Completed`; status events go to `on_event`."""
         serving = [self.client]
 
-        def start(member: Member) -> AsyncIterator[Event]:
-            client = serving[0] = self.client_for(member.target)
+        def start(client: SpaceClient, label: str) -> AsyncIterator[Event]:
+            serving[0] = client
             return _job_events(client, endpoint, data)
 
-        events: AsyncIterator[Any] = (
-            _job_events(self.client, endpoint, data)
-            if self.pool is None
-            else self.pool.run(
-                start,
-                lambda member: self.client_for(member.target).config(),
-                deadline_s=self._timeouts.total,
-                max_attempts=len(self.copies) + self._max_retries,
-            )
-        )
+        events: AsyncIterator[Any] = self.copies.run(start)
         async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
             async for event in stream:
                 if isinstance(event, Completed):
@@ -231,10 +204,6 @@ class SpaceConnection:
                     if maybe is not None:
                         await maybe
         raise errors.CancelledJobError("the job ended without a result", space=self.target)
-
-    async def aclose(self) -> None:
-        """Close the client of the running loop (others close with their loop)."""
-        await self._clients.aclose()
 
     async def tools(
         self, api_names: Sequence[str] | None = None, **tool_options: Any

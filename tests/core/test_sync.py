@@ -61,7 +61,7 @@ def test_sync_generate_and_stream(fresh_replica: Any) -> None:
     final = events[-1]
     assert isinstance(final, Generation)
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == final.text
-    assert len(model._clients) == 1  # one client, for the one background loop
+    assert len(model.copies._clients) == 1  # one client, for the one background loop
     run_sync(model.aclose())
 
 

@@ -132,7 +132,7 @@ async def test_bad_arguments_fail_before_any_request(
         ), message.content
         assert "Fix the arguments" in message.content
     # Still no client in this loop: nothing reached the Space.
-    assert asyncio.get_running_loop() not in tool.space_tool.connection._clients
+    assert asyncio.get_running_loop() not in tool.space_tool.connection.copies._clients
     no_folder = await HFSpacesTool.afrom_space(stt_app_url, "transcribe")
     message = await no_folder.ainvoke(call(no_folder, audio="speech.wav"))
     assert "local files are not allowed" in message.content
@@ -231,7 +231,7 @@ async def test_quota_error_tells_the_agent_when_to_come_back(fresh_replica: Any)
 def test_options_reach_the_client(image_app_url: str, monkeypatch: Any) -> None:  # noqa: F811
     monkeypatch.setenv("HF_TOKEN", "hf_" + "x" * 30)
     anonymous = HFSpacesTool.from_space(image_app_url, hf_token=False, max_queue_wait=5)
-    options = anonymous.space_tool.connection._options
+    options = anonymous.space_tool.connection.copies.options
     assert options["hf_token"] is False and options["max_queue_wait"] == 5
     with pytest.raises(TypeError, match="unknown option"):
         HFSpacesTool.from_space(image_app_url, colour="red")

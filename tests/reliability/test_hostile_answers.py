@@ -592,7 +592,7 @@ def test_space_model_keeps_no_client_for_closed_loops(rep: Any, phi4_url: str, o
     for _ in range(20):
         asyncio.run(call())
     gc.collect()
-    assert len(model._clients) <= 1
+    assert len(model.copies._clients) <= 1
     assert sum(ref() is not None for ref in loops) <= 1
 
 
